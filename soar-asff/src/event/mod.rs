@@ -1,0 +1,537 @@
+//! EventBridge envelopes, and [`Event::parse`], which tells them apart.
+//!
+//! A SOAR Lambda receives whatever its EventBridge rules match. [`Event`]
+//! names the five kinds soar acts on, keeps any other EventBridge event
+//! verbatim as [`Event::Other`], and also accepts a bare ASFF finding, which
+//! is what people paste into a CLI or a Lambda test event.
+//!
+//! The kind is read from `detail-type`. AWS writes `detail-type` before
+//! `detail`, so the detail is parsed straight into its type in one pass. When
+//! a producer reorders the members, or leaves `detail-type` out (Lambda
+//! console test events often carry only `region` and `detail`), the detail is
+//! read as JSON first, its kind inferred from its members, and then converted.
+
+mod cloudtrail;
+mod cloudwatch;
+mod guardduty;
+mod securityhub;
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+pub use cloudtrail::{CloudTrailDetail, UserIdentity};
+pub use cloudwatch::{AlarmConfiguration, AlarmState, AlarmStateChange, AlarmStateValue};
+pub use guardduty::GuardDutyFinding;
+pub use securityhub::SecurityHubDetail;
+
+use crate::error::Error;
+use crate::object::{insert_extra, Extra, Key};
+use crate::Finding;
+
+/// `detail-type` of findings that Security Hub imported or updated.
+pub const SECURITY_HUB_IMPORTED: &str = "Security Hub Findings - Imported";
+/// `detail-type` of findings sent to a Security Hub custom action.
+pub const SECURITY_HUB_CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
+/// `detail-type` of native GuardDuty findings.
+pub const GUARDDUTY_FINDING: &str = "GuardDuty Finding";
+/// `detail-type` of CloudWatch alarm state changes.
+pub const CLOUDWATCH_ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
+/// `detail-type` of API calls recorded by CloudTrail.
+pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
+/// `detail-type` of console sign-ins recorded by CloudTrail.
+pub const CLOUDTRAIL_CONSOLE_SIGN_IN: &str = "AWS Console Sign In via CloudTrail";
+
+/// An EventBridge event: the common header members and a typed `detail`.
+///
+/// Every header member is optional because published test events leave
+/// some out; events that AWS delivers carry them all.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Envelope<D> {
+    /// The envelope version, `0`.
+    pub version: Option<String>,
+    /// The event's ID.
+    pub id: Option<String>,
+    /// What kind of event this is, such as `GuardDuty Finding`.
+    pub detail_type: Option<String>,
+    /// The emitting service, such as `aws.securityhub`.
+    pub source: Option<String>,
+    /// The account the event came from.
+    pub account: Option<String>,
+    /// When the event was emitted.
+    pub time: Option<String>,
+    /// The Region the event came from.
+    pub region: Option<String>,
+    /// ARNs of the resources involved.
+    pub resources: Option<Vec<String>>,
+    /// The event's body.
+    pub detail: D,
+    /// Members without a typed field (such as Cloud Custodian's `debug`).
+    pub extra: Extra,
+}
+
+/// One event that soar can act on.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// `Security Hub Findings - Imported`.
+    SecurityHubImported(Envelope<SecurityHubDetail>),
+    /// `Security Hub Findings - Custom Action`.
+    SecurityHubCustomAction(Envelope<SecurityHubDetail>),
+    /// `GuardDuty Finding`, in GuardDuty's native format.
+    GuardDutyFinding(Envelope<GuardDutyFinding>),
+    /// `CloudWatch Alarm State Change`.
+    CloudWatchAlarmStateChange(Envelope<AlarmStateChange>),
+    /// `AWS API Call via CloudTrail` or `AWS Console Sign In via CloudTrail`.
+    CloudTrail(Envelope<CloudTrailDetail>),
+    /// A bare ASFF finding, not wrapped in an envelope.
+    Finding(Box<Finding>),
+    /// Any other EventBridge event (such as `AWS Health Event`), kept verbatim.
+    Other(Envelope<Value>),
+}
+
+/// The kind of an [`Event`], without its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// See [`Event::SecurityHubImported`].
+    SecurityHubImported,
+    /// See [`Event::SecurityHubCustomAction`].
+    SecurityHubCustomAction,
+    /// See [`Event::GuardDutyFinding`].
+    GuardDutyFinding,
+    /// See [`Event::CloudWatchAlarmStateChange`].
+    CloudWatchAlarmStateChange,
+    /// See [`Event::CloudTrail`].
+    CloudTrail,
+    /// See [`Event::Finding`].
+    Finding,
+    /// See [`Event::Other`].
+    Other,
+}
+
+impl EventKind {
+    fn from_detail_type(detail_type: &str) -> Self {
+        match detail_type {
+            SECURITY_HUB_IMPORTED => EventKind::SecurityHubImported,
+            SECURITY_HUB_CUSTOM_ACTION => EventKind::SecurityHubCustomAction,
+            GUARDDUTY_FINDING => EventKind::GuardDutyFinding,
+            CLOUDWATCH_ALARM_STATE_CHANGE => EventKind::CloudWatchAlarmStateChange,
+            CLOUDTRAIL_API_CALL | CLOUDTRAIL_CONSOLE_SIGN_IN => EventKind::CloudTrail,
+            _ => EventKind::Other,
+        }
+    }
+
+    /// Guesses the kind of a `detail` that came without a `detail-type`.
+    fn infer_from_detail(detail: &Value) -> Self {
+        let has = |member: &str| detail.get(member).is_some();
+        let service_name = detail
+            .pointer("/service/serviceName")
+            .and_then(Value::as_str);
+        if has("findings") {
+            EventKind::SecurityHubImported
+        } else if service_name == Some("guardduty") {
+            EventKind::GuardDutyFinding
+        } else if has("alarmName") && has("state") {
+            EventKind::CloudWatchAlarmStateChange
+        } else if has("eventSource") && has("eventName") {
+            EventKind::CloudTrail
+        } else {
+            EventKind::Other
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EventKind::SecurityHubImported => SECURITY_HUB_IMPORTED,
+            EventKind::SecurityHubCustomAction => SECURITY_HUB_CUSTOM_ACTION,
+            EventKind::GuardDutyFinding => GUARDDUTY_FINDING,
+            EventKind::CloudWatchAlarmStateChange => CLOUDWATCH_ALARM_STATE_CHANGE,
+            EventKind::CloudTrail => "CloudTrail",
+            EventKind::Finding => "ASFF finding",
+            EventKind::Other => "other EventBridge event",
+        })
+    }
+}
+
+impl Event {
+    /// Parses an EventBridge event or a bare ASFF finding.
+    ///
+    /// ```
+    /// use soar_asff::{Event, EventKind};
+    ///
+    /// let bytes = br#"{"detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+    ///   "detail": {"alarmName": "INFRA-Api-Errors-HIGH", "state": {"value": "ALARM"}}}"#;
+    /// let event = Event::parse(bytes)?;
+    /// assert_eq!(event.kind(), EventKind::CloudWatchAlarmStateChange);
+    /// # Ok::<(), soar_asff::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Json`] naming the path of the first problem (for example
+    /// `detail.findings[0].Severity.Label`), or [`Error::UnrecognisedEvent`]
+    /// for JSON that is neither an event nor a finding.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let raw: RawEvent = crate::json::parse_json(bytes)?;
+        raw.into_event()
+    }
+
+    /// Converts an already parsed `serde_json::Value`.
+    ///
+    /// # Errors
+    /// As [`Event::parse`].
+    pub fn from_value(value: Value) -> Result<Self, Error> {
+        let raw: RawEvent = crate::json::from_value(value)?;
+        raw.into_event()
+    }
+
+    /// The kind of event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::SecurityHubImported(_) => EventKind::SecurityHubImported,
+            Event::SecurityHubCustomAction(_) => EventKind::SecurityHubCustomAction,
+            Event::GuardDutyFinding(_) => EventKind::GuardDutyFinding,
+            Event::CloudWatchAlarmStateChange(_) => EventKind::CloudWatchAlarmStateChange,
+            Event::CloudTrail(_) => EventKind::CloudTrail,
+            Event::Finding(_) => EventKind::Finding,
+            Event::Other(_) => EventKind::Other,
+        }
+    }
+
+    /// The ASFF findings the event carries: those of a Security Hub event,
+    /// the bare finding itself, or none.
+    pub fn findings(&self) -> &[Finding] {
+        match self {
+            Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => {
+                &e.detail.findings
+            }
+            Event::Finding(finding) => std::slice::from_ref(finding),
+            _ => &[],
+        }
+    }
+
+    /// Mutable access to the ASFF findings the event carries.
+    pub fn findings_mut(&mut self) -> &mut [Finding] {
+        match self {
+            Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => {
+                &mut e.detail.findings
+            }
+            Event::Finding(finding) => std::slice::from_mut(finding),
+            _ => &mut [],
+        }
+    }
+
+    /// The event as compact JSON.
+    ///
+    /// # Errors
+    /// None in practice: every member serialises. The `Result` is serde's.
+    pub fn to_json(&self) -> Result<String, Error> {
+        crate::json::to_json(self)
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => {
+                e.serialize(serializer)
+            }
+            Event::GuardDutyFinding(e) => e.serialize(serializer),
+            Event::CloudWatchAlarmStateChange(e) => e.serialize(serializer),
+            Event::CloudTrail(e) => e.serialize(serializer),
+            Event::Finding(finding) => finding.serialize(serializer),
+            Event::Other(e) => e.serialize(serializer),
+        }
+    }
+}
+
+impl<D: Serialize> Serialize for Envelope<D> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.serialize_header(&mut map)?;
+        map.serialize_entry("detail", &self.detail)?;
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<D> Envelope<D> {
+    fn serialize_header<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let strings = [
+            ("version", &self.version),
+            ("id", &self.id),
+            ("detail-type", &self.detail_type),
+            ("source", &self.source),
+            ("account", &self.account),
+            ("time", &self.time),
+            ("region", &self.region),
+        ];
+        for (key, value) in strings {
+            if let Some(value) = value {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        if let Some(resources) = &self.resources {
+            map.serialize_entry("resources", resources)?;
+        }
+        Ok(())
+    }
+
+    fn with_detail<T>(self, detail: T) -> Envelope<T> {
+        Envelope {
+            version: self.version,
+            id: self.id,
+            detail_type: self.detail_type,
+            source: self.source,
+            account: self.account,
+            time: self.time,
+            region: self.region,
+            resources: self.resources,
+            detail,
+            extra: self.extra,
+        }
+    }
+}
+
+impl<'de, D: Deserialize<'de>> Deserialize<'de> for Envelope<D> {
+    fn deserialize<De: Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        struct EnvelopeVisitor<D>(std::marker::PhantomData<D>);
+        impl<'de, D: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<D> {
+            type Value = Envelope<D>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an EventBridge event")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<D>, A::Error> {
+                let mut envelope = Envelope::<()>::default();
+                let mut detail = None;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if &*key.0 == "detail" {
+                        if detail.is_some() {
+                            return Err(de::Error::duplicate_field("detail"));
+                        }
+                        detail = Some(map.next_value()?);
+                    } else {
+                        envelope.read_header_or_extra(key, &mut map)?;
+                    }
+                }
+                let detail = detail.ok_or_else(|| de::Error::missing_field("detail"))?;
+                Ok(envelope.with_detail(detail))
+            }
+        }
+        deserializer.deserialize_map(EnvelopeVisitor(std::marker::PhantomData))
+    }
+}
+
+impl Envelope<()> {
+    /// Reads one member other than `detail` into the header or `extra`.
+    fn read_header_or_extra<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: Key<'de>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let slot = match &*key.0 {
+            "version" => &mut self.version,
+            "id" => &mut self.id,
+            "detail-type" => &mut self.detail_type,
+            "source" => &mut self.source,
+            "account" => &mut self.account,
+            "time" => &mut self.time,
+            "region" => &mut self.region,
+            "resources" => {
+                if self.resources.is_some() {
+                    return Err(de::Error::duplicate_field("resources"));
+                }
+                self.resources = Some(map.next_value()?);
+                return Ok(());
+            }
+            _ => {
+                let value: Value = map.next_value()?;
+                return insert_extra(&mut self.extra, key, value);
+            }
+        };
+        if slot.is_some() {
+            return Err(de::Error::custom(format_args!(
+                "duplicate member `{}`",
+                &*key.0
+            )));
+        }
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+}
+
+/// A detail parsed in the same pass as its envelope.
+enum TypedDetail {
+    SecurityHub(SecurityHubDetail),
+    GuardDuty(GuardDutyFinding),
+    CloudWatch(AlarmStateChange),
+    CloudTrail(CloudTrailDetail),
+}
+
+enum Detail {
+    Missing,
+    /// Read before its kind was known, or of a kind soar does not type.
+    Buffered(Value),
+    Typed(TypedDetail),
+}
+
+/// The first pass over any JSON object that might be an event.
+struct RawEvent {
+    envelope: Envelope<()>,
+    detail: Detail,
+}
+
+impl<'de> Deserialize<'de> for RawEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RawEventVisitor)
+    }
+}
+
+struct RawEventVisitor;
+
+impl<'de> Visitor<'de> for RawEventVisitor {
+    type Value = RawEvent;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an EventBridge event or an ASFF finding (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawEvent, A::Error> {
+        let mut envelope = Envelope::<()>::default();
+        let mut detail = Detail::Missing;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if &*key.0 != "detail" {
+                envelope.read_header_or_extra(key, &mut map)?;
+                continue;
+            }
+            if !matches!(detail, Detail::Missing) {
+                return Err(de::Error::duplicate_field("detail"));
+            }
+            let kind = envelope
+                .detail_type
+                .as_deref()
+                .map(EventKind::from_detail_type);
+            detail = match kind {
+                Some(EventKind::SecurityHubImported | EventKind::SecurityHubCustomAction) => {
+                    Detail::Typed(TypedDetail::SecurityHub(map.next_value()?))
+                }
+                Some(EventKind::GuardDutyFinding) => {
+                    Detail::Typed(TypedDetail::GuardDuty(map.next_value()?))
+                }
+                Some(EventKind::CloudWatchAlarmStateChange) => {
+                    Detail::Typed(TypedDetail::CloudWatch(map.next_value()?))
+                }
+                Some(EventKind::CloudTrail) => {
+                    Detail::Typed(TypedDetail::CloudTrail(map.next_value()?))
+                }
+                _ => Detail::Buffered(map.next_value()?),
+            };
+        }
+        Ok(RawEvent { envelope, detail })
+    }
+}
+
+impl RawEvent {
+    fn into_event(self) -> Result<Event, Error> {
+        let RawEvent { envelope, detail } = self;
+        let typed = match detail {
+            Detail::Typed(typed) => typed,
+            Detail::Buffered(value) => return Self::convert_buffered(envelope, value),
+            Detail::Missing => return Self::bare_finding(envelope),
+        };
+        let kind = envelope
+            .detail_type
+            .as_deref()
+            .map(EventKind::from_detail_type);
+        Ok(match (typed, kind) {
+            (TypedDetail::SecurityHub(d), Some(EventKind::SecurityHubCustomAction)) => {
+                Event::SecurityHubCustomAction(envelope.with_detail(d))
+            }
+            (TypedDetail::SecurityHub(d), _) => Event::SecurityHubImported(envelope.with_detail(d)),
+            (TypedDetail::GuardDuty(d), _) => Event::GuardDutyFinding(envelope.with_detail(d)),
+            (TypedDetail::CloudWatch(d), _) => {
+                Event::CloudWatchAlarmStateChange(envelope.with_detail(d))
+            }
+            (TypedDetail::CloudTrail(d), _) => Event::CloudTrail(envelope.with_detail(d)),
+        })
+    }
+
+    fn convert_buffered(envelope: Envelope<()>, detail: Value) -> Result<Event, Error> {
+        let kind = match envelope.detail_type.as_deref() {
+            Some(detail_type) => EventKind::from_detail_type(detail_type),
+            None => EventKind::infer_from_detail(&detail),
+        };
+        Ok(match kind {
+            EventKind::SecurityHubCustomAction => {
+                Event::SecurityHubCustomAction(envelope.with_detail(detail_from(detail)?))
+            }
+            EventKind::SecurityHubImported => {
+                Event::SecurityHubImported(envelope.with_detail(detail_from(detail)?))
+            }
+            EventKind::GuardDutyFinding => {
+                Event::GuardDutyFinding(envelope.with_detail(detail_from(detail)?))
+            }
+            EventKind::CloudWatchAlarmStateChange => {
+                Event::CloudWatchAlarmStateChange(envelope.with_detail(detail_from(detail)?))
+            }
+            EventKind::CloudTrail => Event::CloudTrail(envelope.with_detail(detail_from(detail)?)),
+            EventKind::Finding | EventKind::Other => Event::Other(envelope.with_detail(detail)),
+        })
+    }
+
+    /// An object with no `detail` is taken as a bare ASFF finding, if it
+    /// looks like one.
+    fn bare_finding(envelope: Envelope<()>) -> Result<Event, Error> {
+        let has_header = envelope.detail_type.is_some() || envelope.source.is_some();
+        let looks_like_finding = ["SchemaVersion", "ProductArn", "GeneratorId"]
+            .iter()
+            .any(|member| envelope.extra.contains_key(*member));
+        if has_header || !looks_like_finding {
+            return Err(Error::UnrecognisedEvent {
+                reason: "no `detail` member, and not an ASFF finding (no `SchemaVersion`, \
+                         `ProductArn` or `GeneratorId`)"
+                    .to_owned(),
+            });
+        }
+        let mut object = envelope.extra;
+        let header = [
+            ("version", envelope.version),
+            ("id", envelope.id),
+            ("account", envelope.account),
+            ("time", envelope.time),
+            ("region", envelope.region),
+        ];
+        for (key, value) in header {
+            if let Some(value) = value {
+                object.insert(key.to_owned(), Value::String(value));
+            }
+        }
+        if let Some(resources) = envelope.resources {
+            object.insert("resources".to_owned(), resources.into());
+        }
+        let finding: Finding = crate::json::from_value(Value::Object(object))?;
+        Ok(Event::Finding(Box::new(finding)))
+    }
+}
+
+/// Converts a buffered `detail`, with `detail.` in front of any error path.
+fn detail_from<D: DeserializeOwned>(detail: Value) -> Result<D, Error> {
+    crate::json::from_value(detail).map_err(|error| match error {
+        Error::Json(mut json) => {
+            json.path = if json.path == "." {
+                "detail".to_owned()
+            } else {
+                format!("detail.{}", json.path)
+            };
+            Error::Json(json)
+        }
+        other => other,
+    })
+}
