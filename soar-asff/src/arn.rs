@@ -96,9 +96,13 @@ mod tests {
 
     #[test]
     fn resource_part_keeps_its_colons() {
-        let arn = Arn::parse("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*").unwrap();
+        let arn =
+            Arn::parse("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*").unwrap();
         assert_eq!(arn.resource, "log-group:/aws/lambda/x:*");
-        assert_eq!(arn.to_string(), "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*");
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*"
+        );
     }
 
     #[test]
@@ -111,8 +115,17 @@ mod tests {
 
     #[test]
     fn rejects_text_that_is_not_an_arn() {
-        for text in ["", "arn", "arn:aws:s3", "urn:aws:s3:::b:c", "AWS::::Account:123456789012"] {
-            assert!(matches!(Arn::parse(text), Err(Error::InvalidArn { .. })), "{text}");
+        for text in [
+            "",
+            "arn",
+            "arn:aws:s3",
+            "urn:aws:s3:::b:c",
+            "AWS::::Account:123456789012",
+        ] {
+            assert!(
+                matches!(Arn::parse(text), Err(Error::InvalidArn { .. })),
+                "{text}"
+            );
         }
     }
 

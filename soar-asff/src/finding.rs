@@ -351,19 +351,32 @@ mod tests {
     fn control_id_from_each_generator_style() {
         let cases = [
             ("security-control/CloudTrail.2", Some("CloudTrail.2")),
-            ("aws-foundational-security-best-practices/v/1.0.0/EC2.2", Some("EC2.2")),
+            (
+                "aws-foundational-security-best-practices/v/1.0.0/EC2.2",
+                Some("EC2.2"),
+            ),
             ("pci-dss/v/3.2.1/PCI.KMS.1", Some("PCI.KMS.1")),
             ("cis-aws-foundations-benchmark/v/1.4.0/3.7", Some("3.7")),
             (
                 "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/1.3",
                 Some("1.3"),
             ),
-            ("service-managed-aws-control-tower/v/1.0.0/CodeBuild.1", Some("CodeBuild.1")),
-            ("arn:aws:guardduty:us-east-1:123456789012:detector/abc", None),
+            (
+                "service-managed-aws-control-tower/v/1.0.0/CodeBuild.1",
+                Some("CodeBuild.1"),
+            ),
+            (
+                "arn:aws:guardduty:us-east-1:123456789012:detector/abc",
+                None,
+            ),
             ("Trivy/CVE-2019-1549", None),
         ];
         for (generator, expected) in cases {
-            assert_eq!(control_id_from_generator(generator), expected, "{generator}");
+            assert_eq!(
+                control_id_from_generator(generator),
+                expected,
+                "{generator}"
+            );
         }
     }
 

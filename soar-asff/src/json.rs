@@ -38,12 +38,10 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Resul
 
 /// Writes `value` as compact JSON.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value)
-        .map_err(|error| JsonError::new(ROOT.to_owned(), &error).into())
+    serde_json::to_string(value).map_err(|error| JsonError::new(ROOT.to_owned(), &error).into())
 }
 
 /// Writes `value` as a `serde_json::Value`.
 pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(value)
-        .map_err(|error| JsonError::new(ROOT.to_owned(), &error).into())
+    serde_json::to_value(value).map_err(|error| JsonError::new(ROOT.to_owned(), &error).into())
 }

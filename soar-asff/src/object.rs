@@ -67,10 +67,9 @@ pub(crate) fn insert_extra<E: de::Error>(
             slot.insert(value);
             Ok(())
         }
-        serde_json::map::Entry::Occupied(slot) => Err(E::custom(format_args!(
-            "duplicate member `{}`",
-            slot.key()
-        ))),
+        serde_json::map::Entry::Occupied(slot) => {
+            Err(E::custom(format_args!("duplicate member `{}`", slot.key())))
+        }
     }
 }
 

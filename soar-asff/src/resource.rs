@@ -74,35 +74,35 @@ asff_object! {
     /// name, such as `AwsLambdaFunction`.
     pub struct ResourceDetails {
         /// An S3 bucket.
-        "AwsS3Bucket" => aws_s3_bucket: optional<AwsS3BucketDetails>,
+        "AwsS3Bucket" => aws_s3_bucket: optional<Box<AwsS3BucketDetails>>,
         /// An EC2 security group.
-        "AwsEc2SecurityGroup" => aws_ec2_security_group: optional<AwsEc2SecurityGroupDetails>,
+        "AwsEc2SecurityGroup" => aws_ec2_security_group: optional<Box<AwsEc2SecurityGroupDetails>>,
         /// An EC2 instance.
-        "AwsEc2Instance" => aws_ec2_instance: optional<AwsEc2InstanceDetails>,
+        "AwsEc2Instance" => aws_ec2_instance: optional<Box<AwsEc2InstanceDetails>>,
         /// An EC2 subnet.
-        "AwsEc2Subnet" => aws_ec2_subnet: optional<AwsEc2SubnetDetails>,
+        "AwsEc2Subnet" => aws_ec2_subnet: optional<Box<AwsEc2SubnetDetails>>,
         /// An EC2 VPC.
-        "AwsEc2Vpc" => aws_ec2_vpc: optional<AwsEc2VpcDetails>,
+        "AwsEc2Vpc" => aws_ec2_vpc: optional<Box<AwsEc2VpcDetails>>,
         /// An EBS volume.
-        "AwsEc2Volume" => aws_ec2_volume: optional<AwsEc2VolumeDetails>,
+        "AwsEc2Volume" => aws_ec2_volume: optional<Box<AwsEc2VolumeDetails>>,
         /// An RDS DB instance.
-        "AwsRdsDbInstance" => aws_rds_db_instance: optional<AwsRdsDbInstanceDetails>,
+        "AwsRdsDbInstance" => aws_rds_db_instance: optional<Box<AwsRdsDbInstanceDetails>>,
         /// An RDS DB cluster.
-        "AwsRdsDbCluster" => aws_rds_db_cluster: optional<AwsRdsDbClusterDetails>,
+        "AwsRdsDbCluster" => aws_rds_db_cluster: optional<Box<AwsRdsDbClusterDetails>>,
         /// An RDS DB snapshot.
-        "AwsRdsDbSnapshot" => aws_rds_db_snapshot: optional<AwsRdsDbSnapshotDetails>,
+        "AwsRdsDbSnapshot" => aws_rds_db_snapshot: optional<Box<AwsRdsDbSnapshotDetails>>,
         /// An RDS DB cluster snapshot.
-        "AwsRdsDbClusterSnapshot" => aws_rds_db_cluster_snapshot: optional<AwsRdsDbClusterSnapshotDetails>,
+        "AwsRdsDbClusterSnapshot" => aws_rds_db_cluster_snapshot: optional<Box<AwsRdsDbClusterSnapshotDetails>>,
         /// A KMS key.
-        "AwsKmsKey" => aws_kms_key: optional<AwsKmsKeyDetails>,
+        "AwsKmsKey" => aws_kms_key: optional<Box<AwsKmsKeyDetails>>,
         /// An IAM user.
-        "AwsIamUser" => aws_iam_user: optional<AwsIamUserDetails>,
+        "AwsIamUser" => aws_iam_user: optional<Box<AwsIamUserDetails>>,
         /// An IAM access key.
-        "AwsIamAccessKey" => aws_iam_access_key: optional<AwsIamAccessKeyDetails>,
+        "AwsIamAccessKey" => aws_iam_access_key: optional<Box<AwsIamAccessKeyDetails>>,
         /// An ECR repository.
-        "AwsEcrRepository" => aws_ecr_repository: optional<AwsEcrRepositoryDetails>,
+        "AwsEcrRepository" => aws_ecr_repository: optional<Box<AwsEcrRepositoryDetails>>,
         /// A DynamoDB table.
-        "AwsDynamoDbTable" => aws_dynamo_db_table: optional<AwsDynamoDbTableDetails>,
+        "AwsDynamoDbTable" => aws_dynamo_db_table: optional<Box<AwsDynamoDbTableDetails>>,
         /// A resource kind without its own details object: string pairs.
         "Other" => other: optional<BTreeMap<String, String>>,
     }

@@ -115,7 +115,11 @@ mod tests {
             (250, SeverityLabel::Critical),
         ];
         for (score, label) in cases {
-            assert_eq!(SeverityLabel::from_normalized(score), label, "score {score}");
+            assert_eq!(
+                SeverityLabel::from_normalized(score),
+                label,
+                "score {score}"
+            );
         }
     }
 

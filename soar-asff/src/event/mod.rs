@@ -207,9 +207,7 @@ impl Event {
     /// the bare finding itself, or none.
     pub fn findings(&self) -> &[Finding] {
         match self {
-            Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => {
-                &e.detail.findings
-            }
+            Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => &e.detail.findings,
             Event::Finding(finding) => std::slice::from_ref(finding),
             _ => &[],
         }
@@ -375,6 +373,9 @@ enum TypedDetail {
     CloudTrail(CloudTrailDetail),
 }
 
+// Lives on the stack for one parse only; boxing would cost an allocation
+// per event for no gain.
+#[allow(clippy::large_enum_variant)]
 enum Detail {
     Missing,
     /// Read before its kind was known, or of a kind soar does not type.
