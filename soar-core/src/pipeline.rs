@@ -1,0 +1,273 @@
+//! The decision pipeline: from a finding to a decided [`Scratchpad`].
+//!
+//! [`Pipeline::process`] runs, in order:
+//!
+//! 1. the AWS Health reclassifier and the account reassignment
+//!    ([`crate::preprocess`]), which may correct the finding in Security Hub
+//!    and end the run (Security Hub sends the corrected finding again);
+//! 2. the account lookup ([`AccountDirectory`]) and the open-ticket lookup
+//!    ([`RecordStore`]);
+//! 3. [`decide`], then for a failed control [`triage_failed_control`], and for
+//!    an incident the triage priority.
+//!
+//! It never gives up on a finding because a lookup failed: without account
+//! data the finding is decided with the account ID alone, and a failed
+//! preprocessor leaves the finding to the normal flow. Each such degradation
+//! is logged and noted in the Scratchpad, so nothing is lost silently.
+
+use std::collections::BTreeSet;
+
+use soar_asff::{Finding, WorkflowStatus};
+
+use crate::config::Config;
+use crate::decide::{decide, ticket_id_if_open, triage_failed_control, ControlContext, Decision};
+use crate::error::Error;
+use crate::ports::{AccountDirectory, FindingRef, FindingUpdate, FindingUpdater, RecordStore};
+use crate::preprocess::{reassign_account, reclassify_health};
+use crate::scoring::{penalty, NormalizedEvent, ThreatScorer};
+use crate::scratchpad::Scratchpad;
+use crate::time::Timestamp;
+
+/// Which controls have an automatic remediation compiled in.
+///
+/// `soar-remediate`'s registry implements this; a set of IDs does too.
+pub trait RemediableControls: Send + Sync {
+    /// Whether `control_id` can be remediated automatically.
+    fn is_remediable(&self, control_id: &str) -> bool;
+}
+
+impl RemediableControls for BTreeSet<String> {
+    fn is_remediable(&self, control_id: &str) -> bool {
+        self.contains(control_id)
+    }
+}
+
+/// The ports the pipeline talks to.
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// Account data.
+    pub accounts: &'a dyn AccountDirectory,
+    /// Security Hub updates.
+    pub updater: &'a dyn FindingUpdater,
+    /// Ticket and event records.
+    pub records: &'a dyn RecordStore,
+    /// The threat model for incident triage.
+    pub scorer: &'a dyn ThreatScorer,
+    /// Which controls can be fixed automatically.
+    pub remediable: &'a dyn RemediableControls,
+}
+
+/// The decision pipeline, configured.
+pub struct Pipeline<'a> {
+    config: &'a Config,
+    ports: Ports<'a>,
+    clock: fn() -> Timestamp,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A pipeline that reads the system clock.
+    pub fn new(config: &'a Config, ports: Ports<'a>) -> Self {
+        Pipeline {
+            config,
+            ports,
+            clock: Timestamp::now,
+        }
+    }
+
+    /// The same pipeline with another clock, for tests and replays.
+    pub fn with_clock(mut self, clock: fn() -> Timestamp) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Decides what one finding needs.
+    ///
+    /// # Errors
+    /// None today: failed lookups degrade instead. The `Result` leaves room
+    /// for ports whose failure must stop the run.
+    pub async fn process(&self, finding: Finding) -> Result<Scratchpad, Error> {
+        let mut pad = Scratchpad::new(finding);
+        if self.config.enabled && self.preprocess(&mut pad).await {
+            return Ok(pad);
+        }
+        self.look_up(&mut pad).await;
+        let open_ticket = ticket_id_if_open(
+            &pad.finding,
+            pad.db.ticket.as_ref().map(|t| t.ticket_id.as_str()),
+        );
+        let verdict = decide(&pad.finding, self.config, open_ticket.as_deref());
+        pad.decision = Some(verdict.decision);
+        pad.decision_reason = Some(verdict.reason);
+        match verdict.decision {
+            Decision::SuppressFinding => pad.actions.suppress_finding = true,
+            Decision::FailedControl => self.handle_failed_control(&mut pad),
+            Decision::Incident => self.handle_incident(&mut pad).await,
+            Decision::DoNothing | Decision::CloseTicket => {}
+        }
+        Ok(pad)
+    }
+
+    /// Runs the preprocessors; `true` when the run ends here.
+    async fn preprocess(&self, pad: &mut Scratchpad) -> bool {
+        if let Some(label) = reclassify_health(&pad.finding, self.config) {
+            let update = FindingUpdate {
+                findings: vec![FindingRef::from(&pad.finding)],
+                severity: Some(label),
+                note: Some("soar: AWS Health notifications are informational".to_owned()),
+                ..FindingUpdate::default()
+            };
+            match self.ports.updater.update(&update).await {
+                Ok(report) if report.is_complete() => {
+                    pad.actions.terminate_for_reprocessing = true;
+                    pad.decision = Some(Decision::DoNothing);
+                    pad.decision_reason = Some(format!(
+                        "AWS Health notification reclassified as {label}; Security Hub will send it again"
+                    ));
+                    return true;
+                }
+                Ok(report) => self.degrade(
+                    pad,
+                    "reclassify the AWS Health finding",
+                    &format!("{:?}", report.failed),
+                ),
+                Err(error) => {
+                    self.degrade(pad, "reclassify the AWS Health finding", &error.to_string())
+                }
+            }
+        }
+        if !self.config.reassign_accounts {
+            return false;
+        }
+        let Some(reassignment) = reassign_account(&pad.finding) else {
+            return false;
+        };
+        let imported = self
+            .ports
+            .updater
+            .import(std::slice::from_ref(&reassignment.finding))
+            .await;
+        match imported {
+            Ok(report) if report.is_complete() => {
+                pad.actions.suppress_finding = true;
+                pad.actions.terminate_for_reprocessing = true;
+                pad.decision = Some(Decision::SuppressFinding);
+                pad.decision_reason = Some(format!(
+                    "the resource belongs to account {}; the finding was re-imported there as {} and this one is suppressed",
+                    reassignment.owner_account, reassignment.finding.id
+                ));
+                pad.messages.actions_taken = format!("Re-imported as {}.", reassignment.finding.id);
+                true
+            }
+            Ok(report) => {
+                self.degrade(
+                    pad,
+                    "re-import the finding into the owning account",
+                    &format!("{:?}", report.failed),
+                );
+                false
+            }
+            Err(error) => {
+                self.degrade(
+                    pad,
+                    "re-import the finding into the owning account",
+                    &error.to_string(),
+                );
+                false
+            }
+        }
+    }
+
+    async fn look_up(&self, pad: &mut Scratchpad) {
+        let account_id = pad.account.id.clone();
+        match self.ports.accounts.account(&account_id).await {
+            Ok(account) => pad.account = account,
+            Err(error) => self.degrade(pad, "look up the account", &error.to_string()),
+        }
+        match self.ports.records.open_ticket(&pad.finding.id).await {
+            Ok(ticket) => pad.db.ticket = ticket,
+            Err(error) => self.degrade(pad, "look up the open ticket", &error.to_string()),
+        }
+    }
+
+    fn handle_failed_control(&self, pad: &mut Scratchpad) {
+        let remediable = pad
+            .finding
+            .control_id()
+            .is_some_and(|id| self.ports.remediable.is_remediable(id));
+        let ctx = ControlContext {
+            config: self.config,
+            account: &pad.account,
+            remediable,
+            now: (self.clock)(),
+        };
+        let outcome = triage_failed_control(&pad.finding, ctx);
+        pad.control_action = Some(outcome.verdict.decision);
+        pad.penalty_score = outcome.penalty;
+        pad.decision_reason = Some(format!(
+            "{}; {}",
+            pad.decision_reason.take().unwrap_or_default(),
+            outcome.verdict.reason
+        ));
+        use crate::decide::ControlAction;
+        match outcome.verdict.decision {
+            ControlAction::Suppress => pad.actions.suppress_finding = true,
+            ControlAction::ReconsiderLater => pad.actions.reconsider_later = true,
+            ControlAction::Remediate | ControlAction::Ticket => {}
+        }
+    }
+
+    async fn handle_incident(&self, pad: &mut Scratchpad) {
+        let environment = self
+            .config
+            .environments
+            .classify(pad.account.environment.as_deref());
+        pad.penalty_score = Some(penalty(
+            pad.finding.normalized_severity().unwrap_or(0),
+            environment,
+        ));
+        let event = soar_asff::Event::Finding(Box::new(pad.finding.clone()));
+        let normalized = NormalizedEvent::from_event(&event);
+        let score = self.ports.scorer.score(&normalized).await;
+        pad.triage = Some(self.config.triage.triage(&normalized, score));
+    }
+
+    /// Notes a step that failed and was skipped, so the run goes on.
+    fn degrade(&self, pad: &mut Scratchpad, step: &str, error: &str) {
+        tracing::warn!(finding = %pad.finding.id, step, error, "step failed; continuing without it");
+        let note = format!("Could not {step}: {error}.");
+        if pad.messages.actions_taken == crate::scratchpad::Messages::default().actions_taken {
+            pad.messages.actions_taken = note;
+        } else {
+            pad.messages.actions_taken = format!("{} {note}", pad.messages.actions_taken);
+        }
+    }
+}
+
+/// The `BatchUpdateFindings` change that records a decision in Security
+/// Hub, if it needs one: SUPPRESSED for suppressions, RESOLVED after a
+/// remediation, NOTIFIED with the ticket's ID when a ticket is opened.
+pub fn workflow_update(pad: &Scratchpad, ticket_id: Option<&str>) -> Option<FindingUpdate> {
+    let findings = vec![FindingRef::from(&pad.finding)];
+    let reason = pad.decision_reason.clone();
+    if pad.actions.suppress_finding {
+        return Some(FindingUpdate {
+            findings,
+            workflow_status: Some(WorkflowStatus::Suppressed),
+            note: reason,
+            ..FindingUpdate::default()
+        });
+    }
+    let ticket_id = ticket_id?;
+    Some(FindingUpdate {
+        findings,
+        workflow_status: Some(WorkflowStatus::Notified),
+        note: reason,
+        user_defined_fields: [
+            ("TicketOpen".to_owned(), "Yes".to_owned()),
+            ("TicketId".to_owned(), ticket_id.to_owned()),
+        ]
+        .into_iter()
+        .collect(),
+        ..FindingUpdate::default()
+    })
+}

@@ -1,0 +1,222 @@
+//! In-memory ports: for tests, offline runs, and your own tests.
+//!
+//! Each keeps what it was asked to do, so a test can check the state after
+//! the pipeline ran, not only that a call was made.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use soar_asff::Finding;
+
+use super::{
+    AccountDirectory, BatchReport, EventRecord, FindingRef, FindingUpdate, FindingUpdater,
+    NewTicket, Notification, Notifier, PortError, RecordKind, RecordStore, TicketRecord,
+    TicketSystem,
+};
+use crate::account::AccountData;
+use crate::retry::ErrorClass;
+
+// A poisoned lock only means another test thread panicked; the data is
+// still what was written, so keep going with it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Accounts from a list, such as the `accounts` of the configuration.
+#[derive(Debug, Default)]
+pub struct StaticAccounts {
+    accounts: BTreeMap<String, AccountData>,
+}
+
+impl StaticAccounts {
+    /// A directory of these accounts.
+    pub fn new(accounts: impl IntoIterator<Item = AccountData>) -> Self {
+        StaticAccounts {
+            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+        }
+    }
+}
+
+#[async_trait]
+impl AccountDirectory for StaticAccounts {
+    async fn account(&self, account_id: &str) -> Result<AccountData, PortError> {
+        self.accounts
+            .get(account_id)
+            .cloned()
+            .ok_or_else(|| PortError {
+                port: "AccountDirectory",
+                operation: "account",
+                class: ErrorClass::NotFound,
+                message: format!("account {account_id} is not in the configuration"),
+            })
+    }
+}
+
+/// Applies updates to findings it holds, and records every call.
+#[derive(Debug, Default)]
+pub struct RecordingUpdater {
+    findings: Mutex<BTreeMap<FindingRef, Finding>>,
+    updates: Mutex<Vec<FindingUpdate>>,
+}
+
+impl RecordingUpdater {
+    /// The updates received, in order.
+    pub fn updates(&self) -> Vec<FindingUpdate> {
+        lock(&self.updates).clone()
+    }
+
+    /// The findings as they are now: imported ones, with updates applied.
+    pub fn findings(&self) -> Vec<Finding> {
+        lock(&self.findings).values().cloned().collect()
+    }
+
+    /// One finding as it is now.
+    pub fn finding(&self, id: &str) -> Option<Finding> {
+        lock(&self.findings).values().find(|f| f.id == id).cloned()
+    }
+}
+
+#[async_trait]
+impl FindingUpdater for RecordingUpdater {
+    async fn update(&self, update: &FindingUpdate) -> Result<BatchReport, PortError> {
+        lock(&self.updates).push(update.clone());
+        let mut findings = lock(&self.findings);
+        for key in &update.findings {
+            if let Some(finding) = findings.get_mut(key) {
+                apply(finding, update);
+            }
+        }
+        Ok(BatchReport {
+            processed: update.findings.clone(),
+            failed: Vec::new(),
+        })
+    }
+
+    async fn import(&self, imported: &[Finding]) -> Result<BatchReport, PortError> {
+        let mut findings = lock(&self.findings);
+        let mut report = BatchReport::default();
+        for finding in imported {
+            let key = FindingRef::from(finding);
+            findings.insert(key.clone(), finding.clone());
+            report.processed.push(key);
+        }
+        Ok(report)
+    }
+}
+
+fn apply(finding: &mut Finding, update: &FindingUpdate) {
+    if let Some(status) = update.workflow_status {
+        finding.workflow.get_or_insert_with(Default::default).status = Some(status);
+    }
+    if let Some(label) = update.severity {
+        finding.severity.label = Some(label);
+        finding.severity.normalized = Some(label.normalized());
+    }
+    if !update.user_defined_fields.is_empty() {
+        finding
+            .user_defined_fields
+            .get_or_insert_with(Default::default)
+            .extend(update.user_defined_fields.clone());
+    }
+}
+
+/// Tickets and event records in memory.
+#[derive(Debug, Default)]
+pub struct MemoryRecords {
+    tickets: Mutex<BTreeMap<String, TicketRecord>>,
+    events: Mutex<Vec<(RecordKind, EventRecord)>>,
+}
+
+impl MemoryRecords {
+    /// Every ticket record, open or closed.
+    pub fn tickets(&self) -> Vec<TicketRecord> {
+        lock(&self.tickets).values().cloned().collect()
+    }
+
+    /// Every incident and autoremediation record, in order.
+    pub fn events(&self) -> Vec<(RecordKind, EventRecord)> {
+        lock(&self.events).clone()
+    }
+}
+
+#[async_trait]
+impl RecordStore for MemoryRecords {
+    async fn open_ticket(&self, finding_id: &str) -> Result<Option<TicketRecord>, PortError> {
+        Ok(lock(&self.tickets)
+            .get(finding_id)
+            .filter(|t| t.closed_at.is_none())
+            .cloned())
+    }
+
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), PortError> {
+        lock(&self.tickets).insert(ticket.finding_id.clone(), ticket.clone());
+        Ok(())
+    }
+
+    async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {
+        lock(&self.events).push((kind, record.clone()));
+        Ok(())
+    }
+}
+
+/// A ticket system that numbers tickets `SOAR-1`, `SOAR-2`, ...
+#[derive(Debug, Default)]
+pub struct MemoryTickets {
+    tickets: Mutex<Vec<(String, NewTicket, Option<String>)>>,
+}
+
+impl MemoryTickets {
+    /// Every ticket: ID, contents, and the closing comment if closed.
+    pub fn tickets(&self) -> Vec<(String, NewTicket, Option<String>)> {
+        lock(&self.tickets).clone()
+    }
+}
+
+#[async_trait]
+impl TicketSystem for MemoryTickets {
+    async fn open(&self, ticket: &NewTicket) -> Result<String, PortError> {
+        let mut tickets = lock(&self.tickets);
+        let id = format!("SOAR-{}", tickets.len() + 1);
+        tickets.push((id.clone(), ticket.clone(), None));
+        Ok(id)
+    }
+
+    async fn close(&self, ticket_id: &str, comment: &str) -> Result<(), PortError> {
+        let mut tickets = lock(&self.tickets);
+        let ticket = tickets
+            .iter_mut()
+            .find(|(id, ..)| id == ticket_id)
+            .ok_or_else(|| PortError {
+                port: "TicketSystem",
+                operation: "close",
+                class: ErrorClass::NotFound,
+                message: format!("no ticket {ticket_id}"),
+            })?;
+        ticket.2 = Some(comment.to_owned());
+        Ok(())
+    }
+}
+
+/// Keeps the messages it is asked to send.
+#[derive(Debug, Default)]
+pub struct MemoryNotifier {
+    sent: Mutex<Vec<Notification>>,
+}
+
+impl MemoryNotifier {
+    /// The messages sent, in order.
+    pub fn sent(&self) -> Vec<Notification> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Notifier for MemoryNotifier {
+    async fn notify(&self, notification: &Notification) -> Result<(), PortError> {
+        lock(&self.sent).push(notification.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! Ports: the pipeline's view of the outside world, as small traits.
+//!
+//! Each port has an in-memory implementation here (used by tests, by
+//! `soar process --dry-run`, and by your own tests), and AWS implementations
+//! in the crates that own the AWS dependencies. The pipeline only sees the
+//! traits, so it runs the same against AWS, an emulator or memory.
+//!
+//! | Port | Job | In memory |
+//! | --- | --- | --- |
+//! | [`AccountDirectory`] | account data and tags | [`memory::StaticAccounts`] |
+//! | [`FindingUpdater`] | `BatchUpdateFindings`, `BatchImportFindings` | [`memory::RecordingUpdater`] |
+//! | [`RecordStore`] | tickets, incidents, autoremediations, with TTL | [`memory::MemoryRecords`] |
+//! | [`TicketSystem`] | open and close tickets | [`memory::MemoryTickets`] |
+//! | [`Notifier`] | send mail or chat | [`memory::MemoryNotifier`] |
+//!
+//! Every method returns [`PortError`], which says which port and operation
+//! failed and classifies the cause ([`ErrorClass`]) so callers know whether
+//! to retry.
+
+pub mod memory;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use soar_asff::{Finding, SeverityLabel, WorkflowStatus};
+
+use crate::account::AccountData;
+use crate::retry::ErrorClass;
+
+/// A failed call through a port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{port}.{operation} failed ({class}): {message}")]
+pub struct PortError {
+    /// The port, such as `FindingUpdater`.
+    pub port: &'static str,
+    /// The operation, such as `BatchUpdateFindings`.
+    pub operation: &'static str,
+    /// What kind of failure it was.
+    pub class: ErrorClass,
+    /// The service's message.
+    pub message: String,
+}
+
+/// Where account data comes from.
+#[async_trait]
+pub trait AccountDirectory: Send + Sync {
+    /// The data of one account.
+    async fn account(&self, account_id: &str) -> Result<AccountData, PortError>;
+}
+
+/// Identifies one finding in Security Hub.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FindingRef {
+    /// The finding's `Id`.
+    pub id: String,
+    /// The finding's `ProductArn`.
+    pub product_arn: String,
+}
+
+impl From<&Finding> for FindingRef {
+    fn from(finding: &Finding) -> Self {
+        FindingRef {
+            id: finding.id.clone(),
+            product_arn: finding.product_arn.clone(),
+        }
+    }
+}
+
+/// One `BatchUpdateFindings` change, applied to many findings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FindingUpdate {
+    /// The findings to change.
+    pub findings: Vec<FindingRef>,
+    /// A new workflow status.
+    pub workflow_status: Option<WorkflowStatus>,
+    /// A new severity label.
+    pub severity: Option<SeverityLabel>,
+    /// A note; `BatchUpdateFindings` requires `updated_by` with it.
+    pub note: Option<String>,
+    /// User-defined fields to set.
+    pub user_defined_fields: std::collections::BTreeMap<String, String>,
+}
+
+/// Which findings of a batch call failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// Findings that were changed.
+    pub processed: Vec<FindingRef>,
+    /// Findings that were not, with the service's reason.
+    pub failed: Vec<FailedFinding>,
+}
+
+impl BatchReport {
+    /// Whether every finding was processed.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// A finding a batch call could not change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedFinding {
+    /// The finding.
+    pub finding: FindingRef,
+    /// The service's error code.
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+/// Changes findings in Security Hub.
+#[async_trait]
+pub trait FindingUpdater: Send + Sync {
+    /// Applies one change to many findings (`BatchUpdateFindings`).
+    async fn update(&self, update: &FindingUpdate) -> Result<BatchReport, PortError>;
+    /// Creates or replaces findings (`BatchImportFindings`).
+    async fn import(&self, findings: &[Finding]) -> Result<BatchReport, PortError>;
+}
+
+/// A ticket soar opened, as the record store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRecord {
+    /// The ticket's ID in the ticket system.
+    pub ticket_id: String,
+    /// The finding the ticket is for.
+    pub finding_id: String,
+    /// The account of the finding's resource.
+    pub account_id: String,
+    /// The control, for failed controls.
+    pub control_id: Option<String>,
+    /// The team it was assigned to.
+    pub team: Option<String>,
+    /// The ticket's title.
+    pub title: String,
+    /// The penalty of the finding when the ticket was opened.
+    pub penalty_score: Option<f64>,
+    /// When it was opened (Unix seconds).
+    pub opened_at: i64,
+    /// When it was closed (Unix seconds), if it is.
+    pub closed_at: Option<i64>,
+    /// When the record expires (Unix seconds; DynamoDB TTL).
+    pub expires_at: i64,
+}
+
+/// An incident or an autoremediation, as the record store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The finding's ID.
+    pub finding_id: String,
+    /// The account.
+    pub account_id: String,
+    /// What it was: the control ID, or the incident's type.
+    pub kind: String,
+    /// How it ended, such as `remediated` or `ticket`.
+    pub outcome: String,
+    /// The penalty, if scored.
+    pub penalty_score: Option<f64>,
+    /// When it happened (Unix seconds).
+    pub at: i64,
+    /// When the record expires (Unix seconds; DynamoDB TTL).
+    pub expires_at: i64,
+}
+
+/// Which table a record goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// The incidents table.
+    Incident,
+    /// The autoremediations table.
+    Autoremediation,
+}
+
+/// Where soar keeps its records.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// The open ticket for a finding, if there is one.
+    async fn open_ticket(&self, finding_id: &str) -> Result<Option<TicketRecord>, PortError>;
+    /// Stores a ticket (opening or closing it).
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), PortError>;
+    /// Stores an incident or autoremediation.
+    async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError>;
+}
+
+/// A ticket to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTicket {
+    /// The title.
+    pub title: String,
+    /// The body.
+    pub body: String,
+    /// The team, for routing.
+    pub team: Option<String>,
+    /// Where to send it.
+    pub team_email: Option<String>,
+}
+
+/// An external ticket system (Jira, ServiceNow, e-mail).
+#[async_trait]
+pub trait TicketSystem: Send + Sync {
+    /// Opens a ticket and returns its ID.
+    async fn open(&self, ticket: &NewTicket) -> Result<String, PortError>;
+    /// Closes a ticket.
+    async fn close(&self, ticket_id: &str, comment: &str) -> Result<(), PortError>;
+}
+
+/// A message to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Who: an address or channel.
+    pub to: Vec<String>,
+    /// The subject.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML, if any.
+    pub html: Option<String>,
+}
+
+/// Sends messages (SES, SNS, chat).
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends one message.
+    async fn notify(&self, notification: &Notification) -> Result<(), PortError>;
+}
