@@ -209,6 +209,8 @@ pub struct ControlVerdict {
 }
 
 /// The failed-control chain. The first step that decides wins.
+///
+/// The reason completes the sentence "control X fails: ...".
 pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> ControlVerdict {
     let decided = |action, reason: String| ControlVerdict {
         verdict: verdict(action, reason),
@@ -228,10 +230,7 @@ pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> Cont
     if !ctx.config.is_control_enabled(&ctx.account.id, control) {
         return decided(
             ControlAction::Suppress,
-            format!(
-                "control {control} is disabled for account {}",
-                ctx.account.id
-            ),
+            format!("the control is disabled for account {}", ctx.account.id),
         );
     }
     let facts = facts(finding, ctx.account);
@@ -256,13 +255,13 @@ pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> Cont
     if !ctx.remediable {
         return with_penalty(
             ControlAction::Ticket,
-            format!("control {control} fails and has no automatic remediation"),
+            "no automatic remediation exists for it".to_owned(),
         );
     }
     if !ctx.config.auto_remediation.allows(control) {
         return with_penalty(
             ControlAction::Ticket,
-            format!("control {control} fails and auto-remediation is not enabled for it"),
+            "auto-remediation is not enabled for it".to_owned(),
         );
     }
     if let Some(rule) = ctx
@@ -274,14 +273,14 @@ pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> Cont
         return with_penalty(
             ControlAction::Ticket,
             format!(
-                "auto-remediation of {control} is suppressed by rule on line {}: {rule}",
+                "auto-remediation is suppressed by rule on line {}: {rule}",
                 rule.line
             ),
         );
     }
     with_penalty(
         ControlAction::Remediate,
-        format!("control {control} fails and is remediated automatically"),
+        "it is remediated automatically".to_owned(),
     )
 }
 

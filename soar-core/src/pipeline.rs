@@ -204,7 +204,7 @@ impl<'a> Pipeline<'a> {
         pad.control_action = Some(outcome.verdict.decision);
         pad.penalty_score = outcome.penalty;
         pad.decision_reason = Some(format!(
-            "{}; {}",
+            "{}: {}",
             pad.decision_reason.take().unwrap_or_default(),
             outcome.verdict.reason
         ));

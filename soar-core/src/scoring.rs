@@ -114,7 +114,7 @@ pub fn penalty(normalized: i32, environment: EnvironmentKind) -> f64 {
 
 /// Where a threat event came from, for the source weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "lowercase")]
 pub enum EventSource {
     /// GuardDuty.
     GuardDuty,

@@ -37,7 +37,7 @@ pub struct Scratchpad {
     /// What the record store said about this finding.
     #[serde(default)]
     pub db: Db,
-    /// What to do with the finding (see [`crate::decide`]).
+    /// What to do with the finding (see [`crate::decide()`]).
     #[serde(default)]
     pub decision: Option<Decision>,
     /// For a failed control, how it is handled.

@@ -1,0 +1,260 @@
+//! `soar`: run soar's pipeline and scoring on a finding from the command line.
+//!
+//! `main` only parses arguments and maps errors to exit codes; each command
+//! is a function of its arguments that returns the JSON to print, so tests
+//! call the commands directly.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use soar_asff::Event;
+use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
+use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
+use soar_core::{Config, Pipeline, Ports, Scratchpad};
+
+const USAGE: &str = "\
+usage:
+  soar process --finding FILE [--dry-run] [--config FILE]
+  soar score --finding FILE [--config FILE]
+
+FILE is an EventBridge event (Security Hub imported or custom action) or a
+bare ASFF finding. Runs offline: accounts come from --config, and every
+write stays in memory.";
+
+/// Why a command failed, and so which exit code it gets.
+#[derive(Debug)]
+enum Failure {
+    /// Bad arguments, unreadable or invalid input: exit 2.
+    Input(String),
+    /// Something that should not happen: exit 1.
+    Internal(String),
+}
+
+/// Parsed command-line arguments.
+#[derive(Debug, Default, PartialEq)]
+struct Args {
+    command: String,
+    finding: Option<PathBuf>,
+    config: Option<PathBuf>,
+    dry_run: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
+    let mut parsed = Args {
+        command: args
+            .next()
+            .ok_or_else(|| Failure::Input(USAGE.to_owned()))?,
+        ..Args::default()
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| Failure::Input(format!("{name} needs a value\n\n{USAGE}")))
+        };
+        match arg.as_str() {
+            "--finding" => parsed.finding = Some(value("--finding")?),
+            "--config" => parsed.config = Some(value("--config")?),
+            "--dry-run" => parsed.dry_run = true,
+            "-h" | "--help" => return Err(Failure::Input(USAGE.to_owned())),
+            other => {
+                return Err(Failure::Input(format!(
+                    "unknown argument `{other}`\n\n{USAGE}"
+                )))
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
+    let path =
+        path.ok_or_else(|| Failure::Input(format!("--finding FILE is required\n\n{USAGE}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+    Event::parse(&bytes).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+}
+
+fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+    Config::from_json(&text).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+}
+
+/// `soar process`: the decided Scratchpad of each finding.
+async fn process(args: &Args) -> Result<Value, Failure> {
+    let config = read_config(args.config.as_ref())?;
+    let event = read_event(args.finding.as_ref())?;
+    let pads = Scratchpad::from_event(&event).map_err(|e| Failure::Input(e.to_string()))?;
+    let accounts = StaticAccounts::new(config.accounts.clone());
+    let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
+    // No remediation is compiled into the CLI yet.
+    let remediable = BTreeSet::new();
+    let ports = Ports {
+        accounts: &accounts,
+        updater: &updater,
+        records: &records,
+        scorer: &NoModel,
+        remediable: &remediable,
+    };
+    let pipeline = Pipeline::new(&config, ports);
+    let mut decided = Vec::with_capacity(pads.len());
+    for pad in pads {
+        let pad = pipeline
+            .process(pad.finding)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        decided.push(serde_json::to_value(&pad).map_err(|e| Failure::Internal(e.to_string()))?);
+    }
+    Ok(match decided.len() {
+        1 => decided.remove(0),
+        _ => Value::Array(decided),
+    })
+}
+
+/// `soar score`: the penalty of each finding and the triage of the event.
+fn score(args: &Args) -> Result<Value, Failure> {
+    let config = read_config(args.config.as_ref())?;
+    let event = read_event(args.finding.as_ref())?;
+    let findings: Vec<Value> = event
+        .findings()
+        .iter()
+        .map(|finding| {
+            let account = config
+                .accounts
+                .iter()
+                .find(|a| a.id == finding.resource_account_id());
+            let environment = account.and_then(|a| a.environment.as_deref());
+            let kind = config.environments.classify(environment);
+            json!({
+                "id": finding.id,
+                "control_id": finding.control_id(),
+                "account_id": finding.resource_account_id(),
+                "severity": finding.severity_label(),
+                "normalized_severity": finding.normalized_severity(),
+                "environment": environment,
+                "environment_kind": kind,
+                "penalty_score": penalty(finding.normalized_severity().unwrap_or(0), kind),
+            })
+        })
+        .collect();
+    let normalized = NormalizedEvent::from_event(&event);
+    let triage = config.triage.triage(&normalized, None);
+    Ok(json!({ "event": normalized, "triage": triage, "findings": findings }))
+}
+
+async fn run(args: Args) -> Result<Value, Failure> {
+    match args.command.as_str() {
+        "process" => process(&args).await,
+        "score" => score(&args),
+        "-h" | "--help" | "help" => Err(Failure::Input(USAGE.to_owned())),
+        other => Err(Failure::Input(format!(
+            "unknown command `{other}`\n\n{USAGE}"
+        ))),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let result = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => run(args).await,
+        Err(failure) => Err(failure),
+    };
+    match result.and_then(|value| {
+        serde_json::to_string_pretty(&value).map_err(|e| Failure::Internal(e.to_string()))
+    }) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Input(message)) => {
+            eprintln!("soar: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(message)) => {
+            eprintln!("soar: internal error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Args {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let words = line.split_whitespace().map(|w| w.replace("@", root));
+        parse_args(words).unwrap()
+    }
+
+    #[tokio::test]
+    async fn process_prints_the_decided_scratchpad() {
+        let out = run(args("process --finding @/examples/findings/s3-8-block-public-access-failed.json --config @/examples/config.json --dry-run"))
+            .await
+            .unwrap();
+        assert_eq!(out["decision"], "failed_control");
+        assert_eq!(out["control_action"], "ticket");
+        assert_eq!(out["account"]["team"], "payments");
+        assert!(out["penalty_score"].as_f64().unwrap() > 10.0);
+        assert!(out["decision_reason"].as_str().unwrap().contains("S3.8"));
+    }
+
+    #[tokio::test]
+    async fn warning_finding_is_suppressed() {
+        let out = run(args(
+            "process --finding @/examples/findings/cis-1-6-warning-finding.json --dry-run",
+        ))
+        .await
+        .unwrap();
+        assert_eq!(out["decision"], "suppress_finding");
+        assert_eq!(out["actions"]["suppress_finding"], true);
+    }
+
+    #[tokio::test]
+    async fn score_gives_penalty_and_triage() {
+        let out = run(args("score --finding @/examples/findings/guardduty-iam-access-key-custom-action.json --config @/examples/config.json"))
+            .await
+            .unwrap();
+        assert_eq!(out["event"]["source"], "guardduty");
+        assert_eq!(out["findings"][0]["environment_kind"], "development");
+        assert!(out["triage"]["priority"].as_f64().unwrap() > 0.0);
+    }
+
+    #[tokio::test]
+    async fn invalid_input_is_an_input_failure_naming_the_path() {
+        let dir = std::env::temp_dir().join(format!("soar-cli-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, r#"{"SchemaVersion": "2018-10-08", "Id": 5}"#).unwrap();
+        let failure = run(args(&format!(
+            "process --finding {} --dry-run",
+            bad.display()
+        )))
+        .await
+        .unwrap_err();
+        let Failure::Input(message) = failure else {
+            panic!("{failure:?}")
+        };
+        assert!(message.contains("Id: invalid type"), "{message}");
+        let failure = run(args("frobnicate")).await.unwrap_err();
+        assert!(matches!(failure, Failure::Input(m) if m.contains("unknown command")));
+    }
+
+    #[test]
+    fn arguments_need_their_values() {
+        assert!(matches!(
+            parse_args(["process".into(), "--finding".into()].into_iter()),
+            Err(Failure::Input(_))
+        ));
+        assert!(matches!(
+            parse_args(["process".into(), "--bogus".into()].into_iter()),
+            Err(Failure::Input(_))
+        ));
+    }
+}
