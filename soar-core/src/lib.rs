@@ -2,6 +2,13 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod account;
+#[cfg(any(
+    feature = "organizations",
+    feature = "securityhub",
+    feature = "dynamodb",
+    feature = "sts"
+))]
+pub mod aws;
 pub mod config;
 pub mod decide;
 mod error;
@@ -12,6 +19,8 @@ pub mod retry;
 pub mod scoring;
 pub mod scratchpad;
 pub mod suppression;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod time;
 
 pub use account::AccountData;

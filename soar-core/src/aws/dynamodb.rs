@@ -1,0 +1,170 @@
+//! [`RecordStore`] on DynamoDB.
+//!
+//! Three tables, named by the deployment:
+//!
+//! | Table | Partition key | Sort key |
+//! | --- | --- | --- |
+//! | tickets | `finding_id` (S) | none |
+//! | incidents | `finding_id` (S) | `at` (N) |
+//! | autoremediations | `finding_id` (S) | `at` (N) |
+//!
+//! Every item has `expires_at` (N, Unix seconds): turn on the table's TTL on
+//! that attribute and DynamoDB deletes old records itself.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+
+use super::port_error;
+use crate::ports::{EventRecord, PortError, RecordKind, RecordStore, TicketRecord};
+use crate::retry::ErrorClass;
+
+const PORT: &str = "RecordStore";
+
+/// The names of the three tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    /// Tickets.
+    pub tickets: String,
+    /// Incidents.
+    pub incidents: String,
+    /// Autoremediations.
+    pub autoremediations: String,
+}
+
+/// Records in DynamoDB. IAM actions: `dynamodb:GetItem`, `dynamodb:PutItem`.
+#[derive(Debug, Clone)]
+pub struct DynamoRecords {
+    client: Client,
+    tables: TableNames,
+}
+
+impl DynamoRecords {
+    /// Records in these tables.
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        DynamoRecords { client, tables }
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn put_opt(item: &mut Item, key: &str, value: Option<AttributeValue>) {
+    if let Some(value) = value {
+        item.insert(key.to_owned(), value);
+    }
+}
+
+fn ticket_item(t: &TicketRecord) -> Item {
+    let mut item = Item::from([
+        ("finding_id".to_owned(), s(&t.finding_id)),
+        ("ticket_id".to_owned(), s(&t.ticket_id)),
+        ("account_id".to_owned(), s(&t.account_id)),
+        ("title".to_owned(), s(&t.title)),
+        ("opened_at".to_owned(), n(t.opened_at)),
+        ("expires_at".to_owned(), n(t.expires_at)),
+    ]);
+    put_opt(&mut item, "control_id", t.control_id.as_deref().map(s));
+    put_opt(&mut item, "team", t.team.as_deref().map(s));
+    put_opt(&mut item, "penalty_score", t.penalty_score.map(n));
+    put_opt(&mut item, "closed_at", t.closed_at.map(n));
+    item
+}
+
+/// A malformed item is reported, not skipped: it means the table is shared
+/// with something else or was edited by hand.
+fn malformed(what: &str) -> PortError {
+    PortError {
+        port: PORT,
+        operation: "GetItem",
+        class: ErrorClass::Other,
+        message: format!("ticket item has no valid `{what}`"),
+    }
+}
+
+fn get_s(item: &Item, key: &str) -> Option<String> {
+    item.get(key)?.as_s().ok().cloned()
+}
+
+fn get_n<T: std::str::FromStr>(item: &Item, key: &str) -> Option<T> {
+    item.get(key)?.as_n().ok()?.parse().ok()
+}
+
+fn ticket_from_item(item: &Item) -> Result<TicketRecord, PortError> {
+    Ok(TicketRecord {
+        ticket_id: get_s(item, "ticket_id").ok_or_else(|| malformed("ticket_id"))?,
+        finding_id: get_s(item, "finding_id").ok_or_else(|| malformed("finding_id"))?,
+        account_id: get_s(item, "account_id").unwrap_or_default(),
+        control_id: get_s(item, "control_id"),
+        team: get_s(item, "team"),
+        title: get_s(item, "title").unwrap_or_default(),
+        penalty_score: get_n(item, "penalty_score"),
+        opened_at: get_n(item, "opened_at").ok_or_else(|| malformed("opened_at"))?,
+        closed_at: get_n(item, "closed_at"),
+        expires_at: get_n(item, "expires_at").unwrap_or_default(),
+    })
+}
+
+#[async_trait]
+impl RecordStore for DynamoRecords {
+    async fn open_ticket(&self, finding_id: &str) -> Result<Option<TicketRecord>, PortError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.tickets)
+            .key("finding_id", s(finding_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error(PORT, "GetItem", &e))?;
+        let Some(item) = output.item() else {
+            return Ok(None);
+        };
+        let ticket = ticket_from_item(item)?;
+        Ok(ticket.closed_at.is_none().then_some(ticket))
+    }
+
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.tickets)
+            .set_item(Some(ticket_item(ticket)))
+            .send()
+            .await
+            .map_err(|e| port_error(PORT, "PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {
+        let table = match kind {
+            RecordKind::Incident => &self.tables.incidents,
+            RecordKind::Autoremediation => &self.tables.autoremediations,
+        };
+        let mut item = Item::from([
+            ("finding_id".to_owned(), s(&record.finding_id)),
+            ("at".to_owned(), n(record.at)),
+            ("account_id".to_owned(), s(&record.account_id)),
+            ("kind".to_owned(), s(&record.kind)),
+            ("outcome".to_owned(), s(&record.outcome)),
+            ("expires_at".to_owned(), n(record.expires_at)),
+        ]);
+        put_opt(&mut item, "penalty_score", record.penalty_score.map(n));
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| port_error(PORT, "PutItem", &e))?;
+        Ok(())
+    }
+}
