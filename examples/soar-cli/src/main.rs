@@ -4,7 +4,6 @@
 //! is a function of its arguments that returns the JSON to print, so tests
 //! call the commands directly.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,15 +12,20 @@ use soar_asff::Event;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports, Scratchpad};
+use soar_remediate::{Context, Mode, Registry, Settings};
 
 const USAGE: &str = "\
 usage:
   soar process --finding FILE [--dry-run] [--config FILE]
   soar score --finding FILE [--config FILE]
+  soar remediate --finding FILE [--dry-run] [--settings FILE]
+  soar controls [--json | --markdown]
+  soar iam-policy [--controls ID...]
 
 FILE is an EventBridge event (Security Hub imported or custom action) or a
-bare ASFF finding. Runs offline: accounts come from --config, and every
-write stays in memory.";
+bare ASFF finding. process and score run offline: accounts come from
+--config, and every write stays in memory. remediate acts on the account
+the default credential chain and AWS_REGION / AWS_ENDPOINT_URL give.";
 
 /// Why a command failed, and so which exit code it gets.
 #[derive(Debug)]
@@ -38,10 +42,15 @@ struct Args {
     command: String,
     finding: Option<PathBuf>,
     config: Option<PathBuf>,
+    settings: Option<PathBuf>,
     dry_run: bool,
+    json: bool,
+    markdown: bool,
+    controls: Vec<String>,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, Failure> {
+    let mut args = args.peekable();
     let mut parsed = Args {
         command: args
             .next()
@@ -57,7 +66,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         match arg.as_str() {
             "--finding" => parsed.finding = Some(value("--finding")?),
             "--config" => parsed.config = Some(value("--config")?),
+            "--settings" => parsed.settings = Some(value("--settings")?),
             "--dry-run" => parsed.dry_run = true,
+            "--json" => parsed.json = true,
+            "--markdown" => parsed.markdown = true,
+            "--controls" => {
+                // Every following argument that is not a flag is a control ID.
+                while let Some(id) = args.next_if(|a| !a.starts_with("--")) {
+                    parsed.controls.push(id);
+                }
+            }
             "-h" | "--help" => return Err(Failure::Input(USAGE.to_owned())),
             other => {
                 return Err(Failure::Input(format!(
@@ -93,8 +111,7 @@ async fn process(args: &Args) -> Result<Value, Failure> {
     let pads = Scratchpad::from_event(&event).map_err(|e| Failure::Input(e.to_string()))?;
     let accounts = StaticAccounts::new(config.accounts.clone());
     let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
-    // No remediation is compiled into the CLI yet.
-    let remediable = BTreeSet::new();
+    let remediable = Registry::default();
     let ports = Ports {
         accounts: &accounts,
         updater: &updater,
@@ -148,10 +165,120 @@ fn score(args: &Args) -> Result<Value, Failure> {
     Ok(json!({ "event": normalized, "triage": triage, "findings": findings }))
 }
 
-async fn run(args: Args) -> Result<Value, Failure> {
+/// `soar remediate`: run the finding's control against AWS (or an emulator).
+async fn remediate(args: &Args) -> Result<Value, Failure> {
+    let event = read_event(args.finding.as_ref())?;
+    let finding = event.findings().first().cloned().ok_or_else(|| {
+        Failure::Input(format!("a {} event carries no ASFF finding", event.kind()))
+    })?;
+    let settings = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+            serde_json::from_str(&text)
+                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?
+        }
+        None => Settings::default(),
+    };
+    let registry = Registry::default();
+    let Some(control) = finding.control_id().and_then(|id| registry.get(id)) else {
+        let id = finding.control_id().unwrap_or("(none)");
+        return Ok(json!({
+            "control_id": finding.control_id(),
+            "resource": finding.primary_resource().map(|r| &r.id),
+            "outcome": "ticket",
+            "reason": format!("no automatic remediation for control {id}"),
+            "actions_taken": [],
+            "changes": [],
+        }));
+    };
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
+        if let Some(region) = finding.resource_region() {
+            loader = loader.region(aws_types::region::Region::new(region.to_owned()));
+        }
+    }
+    let sdk = loader.load().await;
+    let ctx = Context::new(sdk, finding.resource_account_id()).with_settings(settings);
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
+    let report = soar_remediate::remediate(control, &ctx, &finding, mode).await;
+    serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))
+}
+
+/// `soar controls`: every control and what it needs.
+fn controls(args: &Args) -> Result<Output, Failure> {
+    let registry = Registry::default();
+    if args.markdown {
+        return Ok(Output::Text(registry.catalogue_markdown()));
+    }
+    let rows: Vec<Value> = registry
+        .iter()
+        .map(|c| {
+            let m = c.meta();
+            json!({
+                "ids": m.ids, "title": m.title, "service": m.service.to_string(),
+                "resource_type": m.resource_type, "iam_actions": m.iam_actions,
+                "destructive": m.destructive, "exemption_tag": m.exemption_tag,
+            })
+        })
+        .collect();
+    if args.json {
+        return Ok(Output::Json(Value::Array(rows)));
+    }
+    let mut text = String::new();
+    for row in &rows {
+        let ids: Vec<&str> = row["ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let actions: Vec<&str> = row["iam_actions"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{:<18} {:<9} destructive={:<5} {}\n{:<18} {}\n",
+            ids.join(","),
+            row["service"].as_str().unwrap_or_default(),
+            row["destructive"],
+            row["title"].as_str().unwrap_or_default(),
+            "",
+            actions.join(" "),
+        ));
+    }
+    Ok(Output::Text(text))
+}
+
+/// `soar iam-policy`: the least-privilege policy for all or some controls.
+fn iam_policy(args: &Args) -> Result<Value, Failure> {
+    let registry = Registry::default();
+    if args.controls.is_empty() {
+        return Ok(registry.iam_policy());
+    }
+    let ids: Vec<&str> = args.controls.iter().map(String::as_str).collect();
+    registry
+        .iam_policy_for(&ids)
+        .map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// What a command prints.
+#[derive(Debug)]
+enum Output {
+    Json(Value),
+    Text(String),
+}
+
+async fn run(args: Args) -> Result<Output, Failure> {
     match args.command.as_str() {
-        "process" => process(&args).await,
-        "score" => score(&args),
+        "process" => process(&args).await.map(Output::Json),
+        "score" => score(&args).map(Output::Json),
+        "remediate" => remediate(&args).await.map(Output::Json),
+        "controls" => controls(&args),
+        "iam-policy" => iam_policy(&args).map(Output::Json),
         "-h" | "--help" | "help" => Err(Failure::Input(USAGE.to_owned())),
         other => Err(Failure::Input(format!(
             "unknown command `{other}`\n\n{USAGE}"
@@ -165,8 +292,11 @@ async fn main() -> ExitCode {
         Ok(args) => run(args).await,
         Err(failure) => Err(failure),
     };
-    match result.and_then(|value| {
-        serde_json::to_string_pretty(&value).map_err(|e| Failure::Internal(e.to_string()))
+    match result.and_then(|output| match output {
+        Output::Json(value) => {
+            serde_json::to_string_pretty(&value).map_err(|e| Failure::Internal(e.to_string()))
+        }
+        Output::Text(text) => Ok(text.trim_end().to_owned()),
     }) {
         Ok(text) => {
             println!("{text}");
@@ -187,6 +317,13 @@ async fn main() -> ExitCode {
 mod tests {
     use super::*;
 
+    fn json(output: Output) -> Value {
+        match output {
+            Output::Json(value) => value,
+            Output::Text(text) => panic!("expected JSON, got {text}"),
+        }
+    }
+
     fn args(line: &str) -> Args {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let words = line.split_whitespace().map(|w| w.replace("@", root));
@@ -197,9 +334,11 @@ mod tests {
     async fn process_prints_the_decided_scratchpad() {
         let out = run(args("process --finding @/examples/findings/s3-8-block-public-access-failed.json --config @/examples/config.json --dry-run"))
             .await
+            .map(json)
             .unwrap();
         assert_eq!(out["decision"], "failed_control");
-        assert_eq!(out["control_action"], "ticket");
+        // S3.8 has a remediation and examples/config.json enables it.
+        assert_eq!(out["control_action"], "remediate");
         assert_eq!(out["account"]["team"], "payments");
         assert!(out["penalty_score"].as_f64().unwrap() > 10.0);
         assert!(out["decision_reason"].as_str().unwrap().contains("S3.8"));
@@ -211,6 +350,7 @@ mod tests {
             "process --finding @/examples/findings/cis-1-6-warning-finding.json --dry-run",
         ))
         .await
+        .map(json)
         .unwrap();
         assert_eq!(out["decision"], "suppress_finding");
         assert_eq!(out["actions"]["suppress_finding"], true);
@@ -220,6 +360,7 @@ mod tests {
     async fn score_gives_penalty_and_triage() {
         let out = run(args("score --finding @/examples/findings/guardduty-iam-access-key-custom-action.json --config @/examples/config.json"))
             .await
+            .map(json)
             .unwrap();
         assert_eq!(out["event"]["source"], "guardduty");
         assert_eq!(out["findings"][0]["environment_kind"], "development");
@@ -256,5 +397,30 @@ mod tests {
             parse_args(["process".into(), "--bogus".into()].into_iter()),
             Err(Failure::Input(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn controls_and_iam_policy_come_from_the_registry() {
+        let listed = json(run(args("controls --json")).await.unwrap());
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            Registry::default().iter().count()
+        );
+        let Output::Text(markdown) = run(args("controls --markdown")).await.unwrap() else {
+            panic!("not text")
+        };
+        assert_eq!(markdown, Registry::default().catalogue_markdown());
+        let policy = json(run(args("iam-policy --controls S3.5 KMS.4")).await.unwrap());
+        let actions = policy["Statement"][0]["Action"].as_array().unwrap().len();
+        assert_eq!(actions, 5);
+        let unknown = run(args("iam-policy --controls NOPE.1")).await.unwrap_err();
+        assert!(matches!(unknown, Failure::Input(m) if m.contains("NOPE.1")));
+    }
+
+    #[tokio::test]
+    async fn remediate_without_a_remediation_is_a_ticket() {
+        let out = json(run(args("remediate --finding @/testdata/asff/securityhub-fsbp-lambda-1-failed.json --dry-run")).await.unwrap());
+        assert_eq!(out["outcome"], "ticket");
+        assert!(out["reason"].as_str().unwrap().contains("Lambda.1"));
     }
 }

@@ -1,0 +1,62 @@
+//! ECR controls, and reading a repository from a finding.
+
+mod ecr_1;
+mod ecr_2;
+mod ecr_3;
+
+use aws_sdk_ecr::types::Repository;
+use soar_asff::Finding;
+
+use crate::controls::resource;
+use crate::remediation::Remediation;
+use crate::{Context, RemediationError};
+
+pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
+    vec![
+        Box::new(ecr_1::ScanImagesOnPush),
+        Box::new(ecr_2::MakeTagsImmutable),
+        Box::new(ecr_3::ExpireOldImages),
+    ]
+}
+
+/// The repository's name: `Details.AwsEcrRepository.RepositoryName`, or
+/// what follows `repository/` in its ARN (names may contain `/`).
+pub(crate) fn repository_name(
+    finding: &Finding,
+    control_id: &str,
+) -> Result<String, RemediationError> {
+    let repo = resource(finding, "AwsEcrRepository", control_id)?;
+    if let Some(name) = repo
+        .details
+        .as_ref()
+        .and_then(|d| d.aws_ecr_repository.as_ref())
+        .and_then(|r| r.repository_name.clone())
+    {
+        return Ok(name);
+    }
+    let name = soar_asff::Arn::parse(&repo.id)
+        .ok()
+        .and_then(|arn| arn.resource.strip_prefix("repository/"))
+        .unwrap_or(&repo.id);
+    Ok(name.to_owned())
+}
+
+/// The repository as ECR describes it.
+pub(crate) async fn describe(ctx: &Context, name: &str) -> Result<Repository, RemediationError> {
+    let output = ctx
+        .ecr()
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+        .map_err(|e| RemediationError::aws("DescribeRepositories", &e))?;
+    output
+        .repositories()
+        .first()
+        .cloned()
+        .ok_or_else(|| RemediationError::Aws {
+            operation: "DescribeRepositories",
+            class: soar_core::retry::ErrorClass::NotFound,
+            message: format!("repository {name} not found"),
+        })
+}

@@ -1,0 +1,82 @@
+//! The controls, one file each, grouped by service.
+//!
+//! Adding a control: write `<service>/<control>.rs` with its `META`, a type
+//! implementing [`Remediation`](crate::Remediation) and its mock tests, and
+//! add one line to the service's `all()`. The registry, the IAM policy and
+//! the catalogue pick it up from there.
+
+use soar_asff::{Finding, Resource};
+
+use crate::error::RemediationError;
+use crate::remediation::Remediation;
+
+#[cfg(feature = "dynamodb")]
+pub(crate) mod dynamodb;
+#[cfg(feature = "ecr")]
+pub(crate) mod ecr;
+#[cfg(feature = "kms")]
+pub(crate) mod kms;
+#[cfg(feature = "s3")]
+pub(crate) mod s3;
+
+/// Every control compiled in.
+pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
+    #[allow(unused_mut)]
+    let mut controls: Vec<Box<dyn Remediation>> = Vec::new();
+    #[cfg(feature = "s3")]
+    controls.extend(s3::all());
+    #[cfg(feature = "kms")]
+    controls.extend(kms::all());
+    #[cfg(feature = "ecr")]
+    controls.extend(ecr::all());
+    #[cfg(feature = "dynamodb")]
+    controls.extend(dynamodb::all());
+    controls
+}
+
+/// The first resource of `resource_type` in the finding.
+pub(crate) fn resource<'a>(
+    finding: &'a Finding,
+    resource_type: &str,
+    control_id: &str,
+) -> Result<&'a Resource, RemediationError> {
+    finding
+        .resources
+        .iter()
+        .find(|r| r.resource_type == resource_type)
+        .ok_or_else(|| RemediationError::UnsupportedFinding {
+            control_id: control_id.to_owned(),
+            reason: format!("the finding has no {resource_type} resource"),
+        })
+}
+
+/// The control ID the finding reports, or the remediation's first ID.
+pub(crate) fn control_id<'a>(finding: &'a Finding, ids: &'static [&'static str]) -> &'a str {
+    finding.control_id().unwrap_or(ids[0])
+}
+
+/// Reads something that may legitimately not be configured: the error codes
+/// in `absent` mean "not configured", a state rather than a failure.
+pub(crate) fn optional<T, E>(
+    operation: &'static str,
+    result: Result<T, E>,
+    absent: &[&str],
+) -> Result<Option<T>, RemediationError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+{
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if crate::error::code_of(&error).is_some_and(|code| absent.contains(&code)) => {
+            Ok(None)
+        }
+        Err(error) => Err(RemediationError::aws(operation, &error)),
+    }
+}
+
+/// Whether a tag value means "yes".
+pub(crate) fn is_true(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        v.trim().eq_ignore_ascii_case("true") || v.trim().eq_ignore_ascii_case("yes")
+    })
+}

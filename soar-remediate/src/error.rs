@@ -1,0 +1,92 @@
+//! Why a remediation step failed, classified like every soar error.
+
+use soar_core::retry::{classify, ErrorClass};
+
+/// A failed remediation step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemediationError {
+    /// An AWS call failed.
+    #[error("{operation} failed ({class}): {message}")]
+    Aws {
+        /// The operation, such as `PutPublicAccessBlock`.
+        operation: &'static str,
+        /// What kind of failure.
+        class: ErrorClass,
+        /// The service's code and message.
+        message: String,
+    },
+    /// The finding does not name a resource this control can act on.
+    #[error("control {control_id}: {reason}")]
+    UnsupportedFinding {
+        /// The control.
+        control_id: String,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// The remediation needs a setting that is not configured.
+    #[error("control {control_id} needs `{setting}` in the remediation settings")]
+    NotConfigured {
+        /// The control.
+        control_id: String,
+        /// The setting.
+        setting: &'static str,
+    },
+    /// A plan is missing what `apply` needs.
+    #[error("control {control_id}: invalid plan: {reason}")]
+    InvalidPlan {
+        /// The control.
+        control_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl RemediationError {
+    /// An AWS error, classified by its error code.
+    pub fn aws<E>(operation: &'static str, error: &E) -> Self
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+    {
+        let class = error.code().map_or(ErrorClass::Other, classify);
+        let message = match (error.code(), error.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            _ => {
+                let mut text = error.to_string();
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    text.push_str(": ");
+                    text.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                text
+            }
+        };
+        RemediationError::Aws {
+            operation,
+            class,
+            message,
+        }
+    }
+
+    /// The class of the failure; errors that are not AWS calls are `Other`.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            RemediationError::Aws { class, .. } => *class,
+            _ => ErrorClass::Other,
+        }
+    }
+
+    /// Whether the error says the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.class() == ErrorClass::NotFound
+    }
+}
+
+/// The AWS error code of an SDK error, if it has one.
+pub(crate) fn code_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    error: &E,
+) -> Option<&str> {
+    error.code()
+}

@@ -1,0 +1,151 @@
+//! IAM actions: the names the calls need, and a recorder of the calls made.
+//!
+//! IAM action names mostly are the service prefix plus the API operation,
+//! but not always: `PutBucketEncryption` needs `s3:PutEncryptionConfiguration`
+//! and `HeadBucket` needs `s3:ListBucket`. [`iam_action`] holds the explicit
+//! map of those exceptions for the services soar acts on.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// The IAM action an SDK operation needs.
+///
+/// `service` is the SDK's service name (`S3`, `S3Control`, `KMS`, `ECR`,
+/// `DynamoDB`); `operation` the API operation name.
+pub fn iam_action(service: &str, operation: &str) -> String {
+    let prefix = match service.to_ascii_lowercase().replace(' ', "").as_str() {
+        "s3" | "s3control" => "s3".to_owned(),
+        other => other.to_owned(),
+    };
+    let account_level =
+        service.eq_ignore_ascii_case("s3control") || service.eq_ignore_ascii_case("s3 control");
+    let renamed = match (prefix.as_str(), operation) {
+        ("s3", "GetPublicAccessBlock") if account_level => "GetAccountPublicAccessBlock",
+        ("s3", "PutPublicAccessBlock") if account_level => "PutAccountPublicAccessBlock",
+        ("s3", "DeletePublicAccessBlock") if account_level => "PutAccountPublicAccessBlock",
+        ("s3", "GetPublicAccessBlock") => "GetBucketPublicAccessBlock",
+        ("s3", "PutPublicAccessBlock") => "PutBucketPublicAccessBlock",
+        ("s3", "GetBucketEncryption") => "GetEncryptionConfiguration",
+        ("s3", "PutBucketEncryption") => "PutEncryptionConfiguration",
+        ("s3", "GetBucketLifecycleConfiguration") => "GetLifecycleConfiguration",
+        ("s3", "PutBucketLifecycleConfiguration") => "PutLifecycleConfiguration",
+        ("s3", "HeadBucket") => "ListBucket",
+        ("s3", "ListObjectsV2") => "ListBucket",
+        ("s3", "HeadObject") => "GetObject",
+        ("dynamodb", "ListTagsOfResource") => "ListTagsOfResource",
+        _ => operation,
+    };
+    format!("{prefix}:{renamed}")
+}
+
+/// Records the IAM action of every operation the clients it is attached to
+/// execute. Attach it with [`crate::Context::with_interceptor`].
+#[derive(Debug, Clone, Default)]
+pub struct OperationRecorder {
+    actions: Arc<Mutex<Vec<String>>>,
+}
+
+impl OperationRecorder {
+    /// A new, empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The recorder as an interceptor for SDK client configurations.
+    pub fn interceptor(&self) -> SharedInterceptor {
+        SharedInterceptor::new(self.clone())
+    }
+
+    /// The IAM actions of the operations executed, in order, with repeats.
+    pub fn actions(&self) -> Vec<String> {
+        self.actions.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// The distinct IAM actions executed.
+    pub fn distinct_actions(&self) -> BTreeSet<String> {
+        self.actions().into_iter().collect()
+    }
+
+    /// The actions executed that `declared` does not cover.
+    pub fn undeclared(&self, declared: &[&str]) -> BTreeSet<String> {
+        self.distinct_actions()
+            .into_iter()
+            .filter(|action| !declared.contains(&action.as_str()))
+            .collect()
+    }
+
+    /// Forgets what was recorded.
+    pub fn clear(&self) {
+        if let Ok(mut actions) = self.actions.lock() {
+            actions.clear();
+        }
+    }
+}
+
+impl Intercept for OperationRecorder {
+    fn name(&self) -> &'static str {
+        "soar::OperationRecorder"
+    }
+
+    // Not `read_before_execution`: client interceptors run that hook before
+    // the operation's configuration (with its `Metadata`) is applied.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            let action = iam_action(metadata.service(), metadata.name());
+            if let Ok(mut actions) = self.actions.lock() {
+                actions.push(action);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_map_to_iam_actions() {
+        let cases = [
+            ("S3", "PutBucketEncryption", "s3:PutEncryptionConfiguration"),
+            (
+                "S3",
+                "PutPublicAccessBlock",
+                "s3:PutBucketPublicAccessBlock",
+            ),
+            (
+                "S3 Control",
+                "PutPublicAccessBlock",
+                "s3:PutAccountPublicAccessBlock",
+            ),
+            ("S3", "GetBucketPolicy", "s3:GetBucketPolicy"),
+            ("S3", "HeadBucket", "s3:ListBucket"),
+            ("KMS", "EnableKeyRotation", "kms:EnableKeyRotation"),
+            ("ECR", "PutImageTagMutability", "ecr:PutImageTagMutability"),
+            (
+                "DynamoDB",
+                "UpdateContinuousBackups",
+                "dynamodb:UpdateContinuousBackups",
+            ),
+        ];
+        for (service, operation, action) in cases {
+            assert_eq!(
+                iam_action(service, operation),
+                action,
+                "{service} {operation}"
+            );
+        }
+    }
+}
