@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: formatting, lints, docs, then every
-# test in the workspace. Run from anywhere; needs only cargo.
+# The whole test suite, as CI runs it: formatting, lints, docs, every test
+# in the workspace, then the remediations against a real AWS emulator (moto's
+# server mode, installed from PyPI into .venv and run on 127.0.0.1). Run from
+# anywhere; needs cargo and python3.
 #
 # Every cargo step uses the same features (--workspace --all-features), so
 # the AWS SDK crates resolve once and are not compiled twice over.
@@ -20,3 +22,27 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 
 step "cargo test"
 cargo test --workspace --all-features --locked
+
+step "AWS emulator tests (moto server on 127.0.0.1)"
+MOTO_VERSION="5.2.5"
+if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
+    break
+  fi
+  sleep 0.5
+done
+# Only the emulator's endpoint and fake credentials: nothing can reach AWS.
+env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+  cargo test --workspace --all-features --locked --test emulator -- --ignored

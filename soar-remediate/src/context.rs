@@ -85,11 +85,18 @@ impl Context {
         self.sdk.region().map(|r| r.as_ref())
     }
 
+    /// The endpoint other than AWS's own, if one is configured.
+    fn custom_endpoint(&self, service_variable: &str) -> Option<String> {
+        std::env::var(service_variable)
+            .ok()
+            .or_else(|| self.sdk.endpoint_url().map(str::to_owned))
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+    }
+
     /// Whether an endpoint other than AWS's own is configured.
+    #[cfg(feature = "s3")]
     fn has_custom_endpoint(&self, service_variable: &str) -> bool {
-        self.sdk.endpoint_url().is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            || std::env::var_os(service_variable).is_some()
+        self.custom_endpoint(service_variable).is_some()
     }
 }
 
@@ -111,6 +118,14 @@ macro_rules! service_client {
     (@path_style $self:ident $builder:ident) => {
         $builder.force_path_style($self.has_custom_endpoint("AWS_ENDPOINT_URL_S3"))
     };
+    // S3 Control puts the account ID in front of the host
+    // (`123456789012.s3-control...`), which no emulator on 127.0.0.1 resolves.
+    (@account_host_off $self:ident $builder:ident) => {
+        match $self.custom_endpoint("AWS_ENDPOINT_URL_S3_CONTROL") {
+            Some(url) => $builder.endpoint_resolver(AsIsEndpoint(url)),
+            None => $builder,
+        }
+    };
 }
 
 service_client!(
@@ -124,8 +139,27 @@ service_client!(
     "s3",
     s3control,
     aws_sdk_s3control,
-    "An S3 Control client (account-level settings)."
+    "An S3 Control client (account-level settings); a custom endpoint is used as is.",
+    account_host_off
 );
 service_client!("kms", kms, aws_sdk_kms, "A KMS client.");
 service_client!("ecr", ecr, aws_sdk_ecr, "An ECR client.");
 service_client!("dynamodb", dynamodb, aws_sdk_dynamodb, "A DynamoDB client.");
+
+/// Resolves every request to one URL, unchanged.
+#[cfg(feature = "s3")]
+#[derive(Debug)]
+struct AsIsEndpoint(String);
+
+#[cfg(feature = "s3")]
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsIsEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        let endpoint = aws_sdk_s3control::config::endpoint::Endpoint::builder()
+            .url(self.0.clone())
+            .build();
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(endpoint))
+    }
+}
