@@ -20,6 +20,20 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
+step "per-service features compile only their own SDK"
+for feature in s3 kms ecr dynamodb; do
+  sdks=$(cargo tree -p soar-remediate --no-default-features --features "$feature" -e normal --prefix none --locked \
+    | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
+  case "$feature" in
+    s3) expected="aws-sdk-s3 aws-sdk-s3control " ;;
+    *) expected="aws-sdk-$feature " ;;
+  esac
+  if [ "$sdks" != "$expected" ]; then
+    echo "soar-remediate with only '$feature' builds: $sdks(expected: $expected)" >&2
+    exit 1
+  fi
+done
+
 step "cargo test"
 cargo test --workspace --all-features --locked
 

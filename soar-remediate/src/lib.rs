@@ -11,6 +11,13 @@ mod run;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+/// The guide "Writing your own remediation" (`docs/writing-a-remediation.md`),
+/// included here so that its example is compiled and run as a test.
+#[cfg(all(any(doc, doctest), feature = "testkit", feature = "s3"))]
+pub mod guide {
+    #![doc = include_str!("../../docs/writing-a-remediation.md")]
+}
+
 pub use context::{Context, Settings};
 pub use error::RemediationError;
 pub use registry::{DuplicateControl, Registry, UnknownControls};

@@ -157,3 +157,127 @@ impl Serialize for Report {
         map.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use aws_types::SdkConfig;
+
+    use super::*;
+    use crate::{ControlMeta, Plan, RemediationError, Service, Settings};
+
+    static META: ControlMeta = ControlMeta {
+        ids: &["TEST.1"],
+        title: "a destructive test control",
+        service: Service::Other("test"),
+        resource_type: "Other",
+        iam_actions: &["test:Delete"],
+        destructive: true,
+        exemption_tag: None,
+    };
+
+    /// Plans a deletion; counts applies; verifies as told.
+    struct Deleter {
+        applied: AtomicUsize,
+        verifies: bool,
+    }
+
+    #[async_trait]
+    impl Remediation for Deleter {
+        fn meta(&self) -> &'static ControlMeta {
+            &META
+        }
+        async fn plan(&self, _ctx: &Context, _finding: &Finding) -> Result<Plan, RemediationError> {
+            let change = Plan::change("test:Delete", "delete the unused thing-1");
+            Ok(Plan::changes(
+                "TEST.1",
+                "thing-1",
+                vec![change],
+                serde_json::Value::Null,
+            ))
+        }
+        async fn apply(&self, _ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
+            self.applied.fetch_add(1, Ordering::SeqCst);
+            Ok(Outcome::Remediated {
+                actions_taken: vec![format!("Deleted {}.", plan.resource)],
+            })
+        }
+        async fn verify(
+            &self,
+            _ctx: &Context,
+            _finding: &Finding,
+        ) -> Result<bool, RemediationError> {
+            Ok(self.verifies)
+        }
+    }
+
+    fn ctx(allow_destructive: bool) -> Context {
+        let settings = Settings {
+            allow_destructive,
+            ..Settings::default()
+        };
+        Context::new(SdkConfig::builder().build(), "111111111111").with_settings(settings)
+    }
+
+    fn finding() -> Finding {
+        Finding {
+            generator_id: "security-control/TEST.1".into(),
+            ..Finding::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn destructive_control_is_ticketed_with_its_plan_unless_allowed() {
+        let control = Deleter {
+            applied: AtomicUsize::new(0),
+            verifies: true,
+        };
+        let report = remediate(&control, &ctx(false), &finding(), Mode::Apply).await;
+        let Outcome::Ticket { reason } = &report.outcome else {
+            panic!("{report:?}")
+        };
+        assert!(
+            reason.contains("delete the unused thing-1 (test:Delete)"),
+            "{reason}"
+        );
+        assert_eq!(control.applied.load(Ordering::SeqCst), 0);
+
+        let report = remediate(&control, &ctx(true), &finding(), Mode::Apply).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
+        assert_eq!(control.applied.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn failed_verification_is_a_ticket_naming_what_was_done() {
+        let control = Deleter {
+            applied: AtomicUsize::new(0),
+            verifies: false,
+        };
+        let report = remediate(&control, &ctx(true), &finding(), Mode::Apply).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason } if reason.contains("Deleted thing-1")),
+            "{report:?}"
+        );
+        assert_eq!(report.actions_taken, ["Deleted thing-1."]);
+    }
+
+    #[tokio::test]
+    async fn dry_run_plans_and_applies_nothing() {
+        let control = Deleter {
+            applied: AtomicUsize::new(0),
+            verifies: true,
+        };
+        let report = remediate(&control, &ctx(true), &finding(), Mode::DryRun).await;
+        assert_eq!(report.outcome, Outcome::Planned);
+        assert_eq!(report.changes.len(), 1);
+        assert_eq!(control.applied.load(Ordering::SeqCst), 0);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "planned");
+        assert_eq!(json["changes"][0]["action"], "test:Delete");
+    }
+}
