@@ -34,6 +34,14 @@ for feature in s3 kms ecr dynamodb; do
   fi
 done
 
+step "each service feature alone builds without warnings"
+for feature in "" s3 kms ecr dynamodb; do
+  cargo clippy --locked -p soar-remediate --no-default-features ${feature:+--features "$feature"} -- -D warnings
+done
+for feature in "" organizations securityhub dynamodb sts; do
+  cargo clippy --locked -p soar-core --no-default-features ${feature:+--features "$feature"} -- -D warnings
+done
+
 step "cargo test"
 cargo test --workspace --all-features --locked
 

@@ -86,6 +86,7 @@ impl Context {
     }
 
     /// The endpoint other than AWS's own, if one is configured.
+    #[cfg(feature = "s3")]
     fn custom_endpoint(&self, service_variable: &str) -> Option<String> {
         std::env::var(service_variable)
             .ok()

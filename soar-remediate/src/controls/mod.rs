@@ -5,8 +5,10 @@
 //! add one line to the service's `all()`. The registry, the IAM policy and
 //! the catalogue pick it up from there.
 
+#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
 use soar_asff::{Finding, Resource};
 
+#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
 use crate::error::RemediationError;
 use crate::remediation::Remediation;
 
@@ -34,6 +36,7 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls
 }
 
+#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
 /// The first resource of `resource_type` in the finding.
 pub(crate) fn resource<'a>(
     finding: &'a Finding,
@@ -50,11 +53,13 @@ pub(crate) fn resource<'a>(
         })
 }
 
+#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
 /// The control ID the finding reports, or the remediation's first ID.
 pub(crate) fn control_id<'a>(finding: &'a Finding, ids: &'static [&'static str]) -> &'a str {
     finding.control_id().unwrap_or(ids[0])
 }
 
+#[cfg(any(feature = "s3", feature = "ecr"))]
 /// Reads something that may legitimately not be configured: the error codes
 /// in `absent` mean "not configured", a state rather than a failure.
 pub(crate) fn optional<T, E>(
@@ -74,6 +79,7 @@ where
     }
 }
 
+#[cfg(any(feature = "s3", feature = "dynamodb"))]
 /// Whether a tag value means "yes".
 pub(crate) fn is_true(value: Option<&str>) -> bool {
     value.is_some_and(|v| {

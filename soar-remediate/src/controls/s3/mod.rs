@@ -148,8 +148,21 @@ pub(crate) async fn lifecycle_rules(
     Ok(found.map(|o| o.rules().to_vec()).unwrap_or_default())
 }
 
+/// Adds `rule` to the bucket's lifecycle configuration, replacing a rule
+/// with the same ID and keeping every other rule.
+pub(crate) async fn add_lifecycle_rule(
+    s3: &Client,
+    bucket: &str,
+    rule: aws_sdk_s3::types::LifecycleRule,
+) -> Result<(), RemediationError> {
+    let mut rules = lifecycle_rules(s3, bucket).await?;
+    rules.retain(|existing| existing.id() != rule.id());
+    rules.push(rule);
+    put_lifecycle_rules(s3, bucket, rules).await
+}
+
 /// Writes `rules` as the bucket's whole lifecycle configuration.
-pub(crate) async fn put_lifecycle_rules(
+async fn put_lifecycle_rules(
     s3: &Client,
     bucket: &str,
     rules: Vec<aws_sdk_s3::types::LifecycleRule>,

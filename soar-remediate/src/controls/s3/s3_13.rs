@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
 use serde_json::json;
 use soar_asff::Finding;
 
-use super::{bucket_name, is_enabled, lifecycle_rules, put_lifecycle_rules};
+use super::{add_lifecycle_rule, bucket_name, is_enabled, lifecycle_rules};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -67,8 +67,6 @@ impl Remediation for AddLifecycleRules {
                 reason: "missing `abort_days`".to_owned(),
             });
         };
-        let s3 = ctx.s3();
-        let mut rules = lifecycle_rules(&s3, &plan.resource).await?;
         let rule = LifecycleRule::builder()
             .id(RULE_ID)
             .status(ExpirationStatus::Enabled)
@@ -83,9 +81,7 @@ impl Remediation for AddLifecycleRules {
                 control_id: plan.control_id.clone(),
                 reason: e.to_string(),
             })?;
-        rules.retain(|r| r.id() != Some(RULE_ID));
-        rules.push(rule);
-        put_lifecycle_rules(&s3, &plan.resource, rules).await?;
+        add_lifecycle_rule(&ctx.s3(), &plan.resource, rule).await?;
         Ok(Outcome::Remediated {
             actions_taken: vec![format!(
                 "Added lifecycle rule {RULE_ID} to bucket {}.",
