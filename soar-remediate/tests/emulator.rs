@@ -55,11 +55,14 @@ fn is_write(action: &str) -> bool {
 }
 
 /// Remediates twice; checks the first fixed the resource, the second wrote
-/// nothing, and both stayed within the declared IAM actions.
+/// nothing, both stayed within the declared IAM actions, and each made the
+/// number of AWS calls documented in docs/performance.md (`calls`: first
+/// run, second run).
 async fn remediate_twice(
     sdk: &SdkConfig,
     finding: &Finding,
     settings: Settings,
+    calls: [usize; 2],
 ) -> (Report, Report) {
     let registry = Registry::default();
     let control = registry.get(finding.control_id().unwrap()).unwrap();
@@ -86,6 +89,15 @@ async fn remediate_twice(
         .collect();
     assert!(writes.is_empty(), "the second run wrote: {writes:?}");
     assert_least_privilege(control.meta(), &second_calls);
+    let made = [first_calls.actions().len(), second_calls.actions().len()];
+    assert_eq!(
+        made,
+        calls,
+        "AWS calls of {}: {:?}, then {:?}",
+        finding.control_id().unwrap(),
+        first_calls.actions(),
+        second_calls.actions()
+    );
     (first, second)
 }
 
@@ -119,7 +131,7 @@ async fn s3_1_account_block_public_access() {
         .await;
     let mut finding = finding_for("S3.1", "AwsAccount", &format!("AWS::::Account:{ACCOUNT}"));
     finding.aws_account_id = ACCOUNT.to_owned();
-    remediate_twice(&sdk, &finding, Settings::default()).await;
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
     let (ctx, _) = recording_context(sdk.clone(), ACCOUNT);
     let read = ctx
         .s3control()
@@ -165,7 +177,13 @@ async fn s3_2_s3_3_s3_8_bucket_block_public_access() {
     let sdk = sdk().await;
     for control in ["S3.2", "S3.3", "S3.8"] {
         let bucket = new_bucket(&sdk, "soar-bpa").await;
-        remediate_twice(&sdk, &bucket_finding(control, &bucket), Settings::default()).await;
+        remediate_twice(
+            &sdk,
+            &bucket_finding(control, &bucket),
+            Settings::default(),
+            [4, 2],
+        )
+        .await;
         assert_bucket_blocked(&sdk, &bucket).await;
     }
 }
@@ -277,7 +295,13 @@ async fn s3_5_deny_insecure_transport_keeps_the_existing_policy() {
         .send()
         .await
         .unwrap();
-    remediate_twice(&sdk, &bucket_finding("S3.5", &bucket), Settings::default()).await;
+    remediate_twice(
+        &sdk,
+        &bucket_finding("S3.5", &bucket),
+        Settings::default(),
+        [3, 1],
+    )
+    .await;
     let read = s3(&sdk)
         .get_bucket_policy()
         .bucket(&bucket)
@@ -314,7 +338,7 @@ async fn s3_9_access_logging() {
         s3_access_log_bucket: Some(logs.clone()),
         ..Settings::default()
     };
-    remediate_twice(&sdk, &bucket_finding("S3.9", &bucket), settings).await;
+    remediate_twice(&sdk, &bucket_finding("S3.9", &bucket), settings, [3, 1]).await;
     let read = s3(&sdk)
         .get_bucket_logging()
         .bucket(&bucket)
@@ -337,7 +361,13 @@ async fn s3_10_and_s3_13_lifecycle_rules() {
         ("S3.13", "soar-abort-incomplete-uploads"),
     ] {
         let bucket = new_bucket(&sdk, "soar-lifecycle").await;
-        remediate_twice(&sdk, &bucket_finding(control, &bucket), Settings::default()).await;
+        remediate_twice(
+            &sdk,
+            &bucket_finding(control, &bucket),
+            Settings::default(),
+            [4, 1],
+        )
+        .await;
         let read = s3(&sdk)
             .get_bucket_lifecycle_configuration()
             .bucket(&bucket)
@@ -367,7 +397,7 @@ async fn kms_4_key_rotation() {
     let arn = key.key_metadata().unwrap().arn().unwrap().to_owned();
     let mut finding = finding_for("KMS.4", "AwsKmsKey", &arn);
     finding.aws_account_id = ACCOUNT.to_owned();
-    remediate_twice(&sdk, &finding, Settings::default()).await;
+    remediate_twice(&sdk, &finding, Settings::default(), [4, 2]).await;
     let status = aws_sdk_kms::Client::new(&sdk)
         .get_key_rotation_status()
         .key_id(&arn)
@@ -398,7 +428,7 @@ async fn ecr_1_2_3_repository_settings() {
     for control in ["ECR.1", "ECR.2", "ECR.3"] {
         let mut finding = finding_for(control, "AwsEcrRepository", &arn);
         finding.aws_account_id = ACCOUNT.to_owned();
-        remediate_twice(&sdk, &finding, Settings::default()).await;
+        remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
     }
     let ecr = aws_sdk_ecr::Client::new(&sdk);
     let repo = ecr
@@ -471,7 +501,7 @@ async fn dynamodb_2_point_in_time_recovery() {
     let (name, arn) = new_table(&sdk).await;
     let mut finding = finding_for("DynamoDB.2", "AwsDynamoDbTable", &arn);
     finding.aws_account_id = ACCOUNT.to_owned();
-    remediate_twice(&sdk, &finding, Settings::default()).await;
+    remediate_twice(&sdk, &finding, Settings::default(), [4, 2]).await;
     let read = aws_sdk_dynamodb::Client::new(&sdk)
         .describe_continuous_backups()
         .table_name(&name)
@@ -495,7 +525,7 @@ async fn dynamodb_6_deletion_protection() {
     let (name, arn) = new_table(&sdk).await;
     let mut finding = finding_for("DynamoDB.6", "AwsDynamoDbTable", &arn);
     finding.aws_account_id = ACCOUNT.to_owned();
-    remediate_twice(&sdk, &finding, Settings::default()).await;
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
     let read = aws_sdk_dynamodb::Client::new(&sdk)
         .describe_table()
         .table_name(&name)
