@@ -122,6 +122,32 @@ pub fn classify(code: &str) -> ErrorClass {
     }
 }
 
+/// The class of an AWS SDK error and a one-line description of it: the
+/// error code and message when the service sent them, or the error and its
+/// sources (a timeout, a connection failure), which are `Other` because the
+/// SDK client has already retried them by its own policy.
+pub fn describe_error<E>(error: &E) -> (ErrorClass, String)
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+{
+    let class = error.code().map_or(ErrorClass::Other, classify);
+    let message = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+    };
+    (class, message)
+}
+
 /// Exponential backoff with full jitter and a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -307,6 +333,30 @@ mod tests {
         for (code, class) in cases {
             assert_eq!(classify(code), class, "{code}");
         }
+    }
+
+    #[test]
+    fn sdk_errors_are_described_by_code_and_message() {
+        use aws_smithy_types::error::ErrorMetadata;
+        let throttled = ErrorMetadata::builder()
+            .code("ThrottlingException")
+            .message("Rate exceeded")
+            .build();
+        assert_eq!(
+            describe_error(&throttled),
+            (
+                ErrorClass::Throttled,
+                "ThrottlingException: Rate exceeded".to_owned()
+            )
+        );
+        let code_only = ErrorMetadata::builder().code("NoSuchBucket").build();
+        assert_eq!(
+            describe_error(&code_only),
+            (ErrorClass::NotFound, "NoSuchBucket".to_owned())
+        );
+        let (class, message) = describe_error(&ErrorMetadata::builder().build());
+        assert_eq!(class, ErrorClass::Other);
+        assert!(!message.is_empty());
     }
 
     #[test]

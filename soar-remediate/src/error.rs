@@ -1,6 +1,6 @@
 //! Why a remediation step failed, classified like every soar error.
 
-use soar_core::retry::{classify, ErrorClass};
+use soar_core::retry::ErrorClass;
 
 /// A failed remediation step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,21 +48,7 @@ impl RemediationError {
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
     {
-        let class = error.code().map_or(ErrorClass::Other, classify);
-        let message = match (error.code(), error.message()) {
-            (Some(code), Some(message)) => format!("{code}: {message}"),
-            (Some(code), None) => code.to_owned(),
-            _ => {
-                let mut text = error.to_string();
-                let mut source = error.source();
-                while let Some(cause) = source {
-                    text.push_str(": ");
-                    text.push_str(&cause.to_string());
-                    source = cause.source();
-                }
-                text
-            }
-        };
+        let (class, message) = soar_core::retry::describe_error(error);
         RemediationError::Aws {
             operation,
             class,

@@ -36,15 +36,9 @@ pub use session::{AmbientSessions, AssumeRoleSessions, SessionFactory};
     feature = "dynamodb",
     feature = "sts"
 ))]
-use crate::{
-    ports::PortError,
-    retry::{classify, ErrorClass},
-};
+use crate::{ports::PortError, retry::describe_error};
 
 /// A [`PortError`] from an SDK error, classified by its AWS error code.
-///
-/// Errors without a code (timeouts, connection failures) are `Other`:
-/// the SDK client has already retried them by its own retry policy.
 #[cfg(any(
     feature = "organizations",
     feature = "securityhub",
@@ -55,34 +49,11 @@ pub(crate) fn port_error<E>(port: &'static str, operation: &'static str, error: 
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
 {
-    let class = error.code().map_or(ErrorClass::Other, classify);
-    let message = match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => display_chain(error),
-    };
+    let (class, message) = describe_error(error);
     PortError {
         port,
         operation,
         class,
         message,
     }
-}
-
-/// The error and its sources, as one line.
-#[cfg(any(
-    feature = "organizations",
-    feature = "securityhub",
-    feature = "dynamodb",
-    feature = "sts"
-))]
-fn display_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
