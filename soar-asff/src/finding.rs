@@ -427,4 +427,19 @@ mod tests {
         }];
         assert_eq!(f.resource_region(), Some("eu-west-1"));
     }
+
+    #[test]
+    fn account_ids_and_resource_tags() {
+        let mut f = finding();
+        assert!(f.has_valid_account_id());
+        f.aws_account_id = "0123456789101".into();
+        assert!(!f.has_valid_account_id());
+        let resource = Resource {
+            tags: Some(BTreeMap::from([("owner".into(), "alice".into())])),
+            ..Resource::default()
+        };
+        assert_eq!(resource.tag("owner"), Some("alice"));
+        assert_eq!(resource.tag("team"), None);
+        assert_eq!(Resource::default().tag("owner"), None);
+    }
 }

@@ -271,3 +271,61 @@ pub fn workflow_update(pad: &Scratchpad, ticket_id: Option<&str>) -> Option<Find
         ..FindingUpdate::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pad() -> Scratchpad {
+        let mut pad = Scratchpad::new(Finding {
+            id: "f-1".into(),
+            product_arn: "arn:aws:securityhub:eu-west-1::product/aws/securityhub".into(),
+            ..Finding::default()
+        });
+        pad.decision_reason =
+            Some("control S3.2 fails: no automatic remediation exists for it".into());
+        pad
+    }
+
+    #[test]
+    fn suppression_is_written_as_suppressed_with_the_reason() {
+        let mut pad = pad();
+        pad.actions.suppress_finding = true;
+        let update = workflow_update(&pad, None).unwrap();
+        assert_eq!(update.workflow_status, Some(WorkflowStatus::Suppressed));
+        assert_eq!(update.note, pad.decision_reason);
+        assert_eq!(update.findings, [FindingRef::from(&pad.finding)]);
+    }
+
+    #[test]
+    fn an_opened_ticket_is_written_as_notified_with_its_id() {
+        let update = workflow_update(&pad(), Some("SOAR-7")).unwrap();
+        assert_eq!(update.workflow_status, Some(WorkflowStatus::Notified));
+        assert_eq!(
+            update
+                .user_defined_fields
+                .get("TicketOpen")
+                .map(String::as_str),
+            Some("Yes")
+        );
+        assert_eq!(
+            update
+                .user_defined_fields
+                .get("TicketId")
+                .map(String::as_str),
+            Some("SOAR-7")
+        );
+        // What soar writes is what decide() reads back as an open ticket.
+        let mut finding = pad().finding;
+        finding.user_defined_fields = Some(update.user_defined_fields.clone());
+        assert_eq!(
+            crate::decide::ticket_id_if_open(&finding, None).as_deref(),
+            Some("SOAR-7")
+        );
+    }
+
+    #[test]
+    fn nothing_to_write_without_suppression_or_ticket() {
+        assert_eq!(workflow_update(&pad(), None), None);
+    }
+}

@@ -37,16 +37,6 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Self, InvalidTimestamp> {
         parse_rfc3339(text).ok_or_else(|| InvalidTimestamp(text.to_owned()))
     }
-
-    /// This instant plus `hours`.
-    pub fn plus_hours(self, hours: i64) -> Self {
-        Timestamp(self.0.saturating_add(hours.saturating_mul(3_600)))
-    }
-
-    /// This instant plus `days`.
-    pub fn plus_days(self, days: i64) -> Self {
-        self.plus_hours(days.saturating_mul(24))
-    }
 }
 
 impl fmt::Display for Timestamp {

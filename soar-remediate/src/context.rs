@@ -75,14 +75,10 @@ impl Context {
         self
     }
 
-    /// The SDK configuration.
+    /// The SDK configuration, to build clients for services this crate has
+    /// no method for (a user-defined control for another service).
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.sdk
-    }
-
-    /// The Region the context acts in.
-    pub fn region(&self) -> Option<&str> {
-        self.sdk.region().map(|r| r.as_ref())
     }
 
     /// The endpoint other than AWS's own, if one is configured.

@@ -80,13 +80,6 @@ impl OperationRecorder {
             .filter(|action| !declared.contains(&action.as_str()))
             .collect()
     }
-
-    /// Forgets what was recorded.
-    pub fn clear(&self) {
-        if let Ok(mut actions) = self.actions.lock() {
-            actions.clear();
-        }
-    }
 }
 
 impl Intercept for OperationRecorder {

@@ -251,6 +251,16 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_registry_takes_any_control() {
+        let mut registry = Registry::empty();
+        assert_eq!(registry.iter().count(), 0);
+        for control in crate::controls::all() {
+            registry.register(control).unwrap();
+        }
+        assert_eq!(registry.control_ids(), Registry::default().control_ids());
+    }
+
+    #[test]
     fn lookups_ignore_case() {
         let registry = Registry::default();
         for id in registry.control_ids() {

@@ -30,6 +30,18 @@ fn every_eventbridge_fixture_round_trips_losslessly() {
 }
 
 #[test]
+fn events_from_a_parsed_value_equal_events_from_bytes() {
+    for (name, bytes) in fixtures("eventbridge") {
+        let value: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            Event::from_value(value).unwrap(),
+            Event::parse(&bytes).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn eventbridge_fixtures_are_recognised_by_kind() {
     let expected_prefixes = [
         ("securityhub-imported-", EventKind::SecurityHubImported),
