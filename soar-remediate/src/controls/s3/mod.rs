@@ -12,25 +12,103 @@ mod s3_9;
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use aws_sdk_s3::Client;
 use soar_asff::Finding;
 
-use super::{optional, resource};
+use super::{control_id, is_true, optional, resource};
 use crate::error::RemediationError;
 use crate::remediation::Remediation;
+use crate::{Context, ControlMeta, Outcome, Plan};
 
 pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     vec![
         Box::new(s3_1::BlockAccountPublicAccess),
-        Box::new(s3_2::BlockBucketPublicReads),
-        Box::new(s3_3::BlockBucketPublicWrites),
+        Box::new(s3_2::BLOCK_BUCKET_PUBLIC_READS),
+        Box::new(s3_3::BLOCK_BUCKET_PUBLIC_WRITES),
         Box::new(s3_4::EncryptBucketByDefault),
         Box::new(s3_5::DenyInsecureTransport),
         Box::new(s3_9::EnableAccessLogging),
         Box::new(s3_10::ExpireNoncurrentVersions),
         Box::new(s3_13::AddLifecycleRules),
     ]
+}
+
+/// Turns on the four Block Public Access settings of a bucket. S3.2/S3.8
+/// and S3.3 differ only in their metadata (the exemption tag), so each file
+/// gives its `META` to this one implementation.
+pub(crate) struct BlockBucketPublicAccess(pub(crate) &'static ControlMeta);
+
+#[async_trait]
+impl Remediation for BlockBucketPublicAccess {
+    fn meta(&self) -> &'static ControlMeta {
+        self.0
+    }
+
+    async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
+        plan_block(ctx, finding, self.0).await
+    }
+
+    async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
+        block_bucket_public_access(&ctx.s3(), &plan.resource).await?;
+        Ok(Outcome::Remediated {
+            actions_taken: vec![format!(
+                "Turned on all four Block Public Access settings of bucket {}.",
+                plan.resource
+            )],
+        })
+    }
+
+    async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
+        let bucket = bucket_name(finding, control_id(finding, self.0.ids))?;
+        Ok(bucket_public_access_block(&ctx.s3(), &bucket)
+            .await?
+            .iter()
+            .all(|on| *on))
+    }
+}
+
+/// Plans a bucket Block Public Access fix, honouring `meta`'s exemption tag.
+async fn plan_block(
+    ctx: &Context,
+    finding: &Finding,
+    meta: &ControlMeta,
+) -> Result<Plan, RemediationError> {
+    let control = control_id(finding, meta.ids);
+    let bucket = bucket_name(finding, control)?;
+    let s3 = ctx.s3();
+    let tags = bucket_tags(&s3, &bucket).await?;
+    if let Some(tag) = meta
+        .exemption_tag
+        .filter(|tag| is_true(tags.get(*tag).map(String::as_str)))
+    {
+        return Ok(Plan::exempt(
+            control,
+            bucket,
+            format!("the bucket is tagged {tag}=true"),
+        ));
+    }
+    let settings = bucket_public_access_block(&s3, &bucket).await?;
+    if settings.iter().all(|on| *on) {
+        return Ok(Plan::compliant(control, bucket));
+    }
+    let off: Vec<&str> = BLOCK_SETTINGS
+        .iter()
+        .zip(settings)
+        .filter(|(_, on)| !on)
+        .map(|(name, _)| *name)
+        .collect();
+    let change = Plan::change(
+        "s3:PutBucketPublicAccessBlock",
+        format!("turn on {} of bucket {bucket}", off.join(", ")),
+    );
+    Ok(Plan::changes(
+        control,
+        bucket,
+        vec![change],
+        serde_json::Value::Null,
+    ))
 }
 
 /// The bucket a finding is about: `Details.AwsS3Bucket.Name`, or the end of
@@ -57,7 +135,7 @@ pub(crate) fn bucket_name(finding: &Finding, control_id: &str) -> Result<String,
 }
 
 /// The bucket's tags; a bucket without tags has none.
-pub(crate) async fn bucket_tags(
+async fn bucket_tags(
     s3: &Client,
     bucket: &str,
 ) -> Result<BTreeMap<String, String>, RemediationError> {
@@ -77,7 +155,7 @@ pub(crate) async fn bucket_tags(
 }
 
 /// The bucket's Block Public Access settings, all `false` when none are set.
-pub(crate) async fn bucket_public_access_block(
+async fn bucket_public_access_block(
     s3: &Client,
     bucket: &str,
 ) -> Result<[bool; 4], RemediationError> {
@@ -102,10 +180,7 @@ pub(crate) async fn bucket_public_access_block(
 }
 
 /// Turns on all four bucket Block Public Access settings.
-pub(crate) async fn block_bucket_public_access(
-    s3: &Client,
-    bucket: &str,
-) -> Result<(), RemediationError> {
+async fn block_bucket_public_access(s3: &Client, bucket: &str) -> Result<(), RemediationError> {
     s3.put_public_access_block()
         .bucket(bucket)
         .public_access_block_configuration(all_blocked())

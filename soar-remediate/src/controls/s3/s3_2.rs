@@ -1,15 +1,8 @@
 //! S3.2 and S3.8: block public access to a bucket, unless it is tagged as
 //! meant to be publicly readable.
 
-use async_trait::async_trait;
-use soar_asff::Finding;
-
-use super::{
-    block_bucket_public_access, bucket_name, bucket_public_access_block, bucket_tags,
-    BLOCK_SETTINGS,
-};
-use crate::controls::{control_id, is_true};
-use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
+use super::BlockBucketPublicAccess;
+use crate::{ControlMeta, Service};
 
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["S3.2", "S3.8"],
@@ -25,79 +18,10 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some("soar:s3:request-publicly-readable"),
 };
 
-/// Turns on the four Block Public Access settings of a bucket.
-pub(crate) struct BlockBucketPublicReads;
-
-#[async_trait]
-impl Remediation for BlockBucketPublicReads {
-    fn meta(&self) -> &'static ControlMeta {
-        &META
-    }
-
-    async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
-        plan_block(ctx, finding, &META).await
-    }
-
-    async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        block_bucket_public_access(&ctx.s3(), &plan.resource).await?;
-        Ok(Outcome::Remediated {
-            actions_taken: vec![format!(
-                "Turned on all four Block Public Access settings of bucket {}.",
-                plan.resource
-            )],
-        })
-    }
-
-    async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let bucket = bucket_name(finding, control_id(finding, META.ids))?;
-        Ok(bucket_public_access_block(&ctx.s3(), &bucket)
-            .await?
-            .iter()
-            .all(|on| *on))
-    }
-}
-
-/// The plan shared by S3.2/S3.8 and S3.3, which differ in their exemption tag.
-pub(super) async fn plan_block(
-    ctx: &Context,
-    finding: &Finding,
-    meta: &ControlMeta,
-) -> Result<Plan, RemediationError> {
-    let control = control_id(finding, meta.ids);
-    let bucket = bucket_name(finding, control)?;
-    let s3 = ctx.s3();
-    let tags = bucket_tags(&s3, &bucket).await?;
-    if let Some(tag) = meta
-        .exemption_tag
-        .filter(|tag| is_true(tags.get(*tag).map(String::as_str)))
-    {
-        return Ok(Plan::exempt(
-            control,
-            bucket,
-            format!("the bucket is tagged {tag}=true"),
-        ));
-    }
-    let settings = bucket_public_access_block(&s3, &bucket).await?;
-    if settings.iter().all(|on| *on) {
-        return Ok(Plan::compliant(control, bucket));
-    }
-    let off: Vec<&str> = BLOCK_SETTINGS
-        .iter()
-        .zip(settings)
-        .filter(|(_, on)| !on)
-        .map(|(name, _)| *name)
-        .collect();
-    let change = Plan::change(
-        "s3:PutBucketPublicAccessBlock",
-        format!("turn on {} of bucket {bucket}", off.join(", ")),
-    );
-    Ok(Plan::changes(
-        control,
-        bucket,
-        vec![change],
-        serde_json::Value::Null,
-    ))
-}
+/// S3.2 and S3.8: the shared bucket Block Public Access remediation with
+/// this file's metadata.
+pub(crate) const BLOCK_BUCKET_PUBLIC_READS: BlockBucketPublicAccess =
+    BlockBucketPublicAccess(&META);
 
 #[cfg(test)]
 #[cfg(feature = "testkit")]
@@ -114,11 +38,13 @@ mod tests {
     use aws_sdk_s3::types::{PublicAccessBlockConfiguration, Tag};
     use aws_sdk_s3::Client;
 
+    use soar_asff::Finding;
+
     use super::*;
     use crate::testkit::{
         assert_least_privilege, aws_error, finding_for, mock, mock_context, Rule, RuleMode,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, Outcome};
 
     fn finding() -> Finding {
         finding_for("S3.8", "AwsS3Bucket", "arn:aws:s3:::logs")
@@ -171,7 +97,7 @@ mod tests {
             .match_requests(all_four_on)
             .then_output(|| PutPublicAccessBlockOutput::builder().build());
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&tags, &state, &put]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
@@ -191,7 +117,7 @@ mod tests {
             .match_requests(all_four_on)
             .then_output(|| PutPublicAccessBlockOutput::builder().build());
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&tags, &state, &put]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(put.num_calls(), 0);
     }
@@ -211,7 +137,7 @@ mod tests {
                 .unwrap()
         });
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&tags]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("publicly-readable")),
             "{report:?}"
@@ -223,7 +149,7 @@ mod tests {
         let tags = mock!(Client::get_bucket_tagging)
             .then_error(|| GetBucketTaggingError::generic(aws_error("NoSuchBucket", "gone")));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&tags]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Suppress { .. }),
             "{report:?}"
@@ -243,7 +169,7 @@ mod tests {
             .match_requests(all_four_on)
             .then_error(|| PutPublicAccessBlockError::generic(aws_error("AccessDenied", "no")));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&tags, &state, &put]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(&report.outcome, Outcome::Ticket { reason } if reason.contains("AccessDenied")),
             "{report:?}"
@@ -260,7 +186,7 @@ mod tests {
             .output(|| PutPublicAccessBlockOutput::builder().build())
             .build();
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&tags, &state, &put]);
-        let report = remediate(&BlockBucketPublicReads, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_READS, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"

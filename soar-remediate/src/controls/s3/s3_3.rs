@@ -1,13 +1,8 @@
 //! S3.3: block public access to a bucket, unless it is tagged as meant to be
 //! publicly writable.
 
-use async_trait::async_trait;
-use soar_asff::Finding;
-
-use super::s3_2::plan_block;
-use super::{block_bucket_public_access, bucket_name, bucket_public_access_block};
-use crate::controls::control_id;
-use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
+use super::BlockBucketPublicAccess;
+use crate::{ControlMeta, Service};
 
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["S3.3"],
@@ -23,37 +18,10 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some("soar:s3:request-publicly-writable"),
 };
 
-/// Turns on the four Block Public Access settings of a bucket.
-pub(crate) struct BlockBucketPublicWrites;
-
-#[async_trait]
-impl Remediation for BlockBucketPublicWrites {
-    fn meta(&self) -> &'static ControlMeta {
-        &META
-    }
-
-    async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
-        plan_block(ctx, finding, &META).await
-    }
-
-    async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        block_bucket_public_access(&ctx.s3(), &plan.resource).await?;
-        Ok(Outcome::Remediated {
-            actions_taken: vec![format!(
-                "Turned on all four Block Public Access settings of bucket {}.",
-                plan.resource
-            )],
-        })
-    }
-
-    async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let bucket = bucket_name(finding, control_id(finding, META.ids))?;
-        Ok(bucket_public_access_block(&ctx.s3(), &bucket)
-            .await?
-            .iter()
-            .all(|on| *on))
-    }
-}
+/// S3.3: the shared bucket Block Public Access remediation with this
+/// file's metadata.
+pub(crate) const BLOCK_BUCKET_PUBLIC_WRITES: BlockBucketPublicAccess =
+    BlockBucketPublicAccess(&META);
 
 #[cfg(test)]
 #[cfg(feature = "testkit")]
@@ -70,11 +38,13 @@ mod tests {
     use aws_sdk_s3::types::{PublicAccessBlockConfiguration, Tag};
     use aws_sdk_s3::Client;
 
+    use soar_asff::Finding;
+
     use super::*;
     use crate::testkit::{
         assert_least_privilege, aws_error, finding_for, mock, mock_context, Rule, RuleMode,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, Outcome};
 
     fn finding() -> Finding {
         finding_for("S3.3", "AwsS3Bucket", "arn:aws:s3:::uploads")
@@ -132,7 +102,7 @@ mod tests {
             .output(|| state(true))
             .build();
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&t, &s, &p]);
-        let report = remediate(&BlockBucketPublicWrites, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_WRITES, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
@@ -145,7 +115,7 @@ mod tests {
     async fn writable_tag_exempts_but_readable_tag_does_not() {
         let t = tags(&[("soar:s3:request-publicly-writable", "TRUE")]);
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t]);
-        let report = remediate(&BlockBucketPublicWrites, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_WRITES, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Suppress { .. }),
             "{report:?}"
@@ -154,7 +124,7 @@ mod tests {
         let t = tags(&[("soar:s3:request-publicly-readable", "true")]);
         let s = mock!(Client::get_public_access_block).then_output(|| state(true));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &s]);
-        let report = remediate(&BlockBucketPublicWrites, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(&BLOCK_BUCKET_PUBLIC_WRITES, &ctx, &finding(), Mode::Apply).await;
         assert_eq!(report.outcome, Outcome::AlreadyCompliant);
     }
 
@@ -164,7 +134,7 @@ mod tests {
             .then_error(|| GetBucketTaggingError::generic(aws_error("NoSuchBucket", "gone")));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
         assert!(matches!(
-            remediate(&BlockBucketPublicWrites, &ctx, &finding(), Mode::Apply)
+            remediate(&BLOCK_BUCKET_PUBLIC_WRITES, &ctx, &finding(), Mode::Apply)
                 .await
                 .outcome,
             Outcome::Suppress { .. }
@@ -173,7 +143,7 @@ mod tests {
             .then_error(|| GetBucketTaggingError::generic(aws_error("AccessDenied", "no")));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&denied]);
         assert!(matches!(
-            remediate(&BlockBucketPublicWrites, &ctx, &finding(), Mode::Apply)
+            remediate(&BLOCK_BUCKET_PUBLIC_WRITES, &ctx, &finding(), Mode::Apply)
                 .await
                 .outcome,
             Outcome::Ticket { .. }
