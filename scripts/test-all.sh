@@ -20,13 +20,13 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
-step "per-service features compile only their own SDK"
+step "per-service features compile only their own SDK (and STS, for sessions)"
 for feature in s3 kms ecr dynamodb; do
   sdks=$(cargo tree -p soar-remediate --no-default-features --features "$feature" -e normal --prefix none --locked \
     | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
   case "$feature" in
-    s3) expected="aws-sdk-s3 aws-sdk-s3control " ;;
-    *) expected="aws-sdk-$feature " ;;
+    s3) expected="aws-sdk-s3 aws-sdk-s3control aws-sdk-sts " ;;
+    *) expected=$(printf '%s\n' "aws-sdk-$feature" aws-sdk-sts | sort | tr '\n' ' ') ;;
   esac
   if [ "$sdks" != "$expected" ]; then
     echo "soar-remediate with only '$feature' builds: $sdks(expected: $expected)" >&2

@@ -20,6 +20,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,8 @@ pub struct Config {
     pub reassign_accounts: bool,
     /// Accounts known offline, for runs without AWS Organizations.
     pub accounts: Vec<AccountData>,
+    /// How every AWS SDK client retries.
+    pub aws_retry: AwsRetry,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             health_keep_severity: Vec::new(),
             reassign_accounts: true,
             accounts: Vec::new(),
+            aws_retry: AwsRetry::default(),
         }
     }
 }
@@ -116,8 +120,9 @@ pub struct AutoRemediationConfig {
     pub enabled: bool,
     /// Control IDs to fix; `"*"` for every remediable control.
     pub controls: Vec<String>,
-    /// Whether controls marked destructive (terminate, delete) may run.
-    pub allow_destructive: bool,
+    /// The destructive controls (terminate, delete, expire data) that may
+    /// run; every other destructive control is ticketed with its plan.
+    pub destructive_controls: DestructiveControls,
     /// Rules under which a remediable finding is ticketed instead.
     #[serde(with = "rules_text")]
     pub suppress_when: RuleSet,
@@ -131,6 +136,137 @@ impl AutoRemediationConfig {
                 .controls
                 .iter()
                 .any(|c| c == "*" || c.eq_ignore_ascii_case(control_id))
+    }
+}
+
+/// The destructive controls that may run, by control ID.
+///
+/// This is the one destructive gate: soar-core's pipeline reads it to decide
+/// whether a destructive control is remediated or ticketed
+/// (`auto_remediation.destructive_controls`), and `soar-remediate`'s
+/// settings carry the same type with the same meaning, so the decision and
+/// the remediation cannot disagree. IDs match case-insensitively. There is
+/// no wildcard: each control that may delete or terminate is named on
+/// purpose, and `"*"` is refused when the configuration is loaded.
+///
+/// ```
+/// use soar_core::DestructiveControls;
+///
+/// let allowed: DestructiveControls = serde_json::from_str(r#"["S3.10", "ec2.12"]"#)?;
+/// assert!(allowed.allows("EC2.12"));
+/// assert!(!allowed.allows("ECR.3"));
+/// assert!(serde_json::from_str::<DestructiveControls>(r#"["*"]"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub struct DestructiveControls(Vec<String>);
+
+impl DestructiveControls {
+    /// Allows these control IDs.
+    ///
+    /// # Errors
+    /// A message when an ID is empty or a wildcard.
+    pub fn new<I, S>(ids: I) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::try_from(ids.into_iter().map(Into::into).collect::<Vec<String>>())
+    }
+
+    /// Whether the destructive control `control_id` may run.
+    pub fn allows(&self, control_id: &str) -> bool {
+        self.0.iter().any(|id| id.eq_ignore_ascii_case(control_id))
+    }
+
+    /// The allowed IDs, as configured.
+    pub fn ids(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl TryFrom<Vec<String>> for DestructiveControls {
+    type Error = String;
+
+    fn try_from(ids: Vec<String>) -> Result<Self, String> {
+        if let Some(bad) = ids
+            .iter()
+            .find(|id| id.trim().is_empty() || id.contains('*'))
+        {
+            return Err(format!(
+                "destructive controls are allowed one control ID at a time; {bad:?} is not a control ID"
+            ));
+        }
+        Ok(DestructiveControls(ids))
+    }
+}
+
+impl From<DestructiveControls> for Vec<String> {
+    fn from(controls: DestructiveControls) -> Self {
+        controls.0
+    }
+}
+
+/// How the AWS SDK clients retry: the SDK's standard retry mode (exponential
+/// backoff with jitter and a cap, and a retry quota), configured once here
+/// and given to every client through the shared SDK configuration. soar has
+/// no retry loop of its own, so a throttled call is sent at most
+/// `max_attempts` times in all.
+///
+/// ```
+/// let retry: soar_core::AwsRetry = serde_json::from_str(r#"{"max_attempts": 4}"#)?;
+/// let config = retry.retry_config();
+/// assert_eq!(config.max_attempts(), 4);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsRetry {
+    /// Calls in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// The base of the exponential backoff, in milliseconds.
+    pub initial_backoff_ms: u64,
+    /// No wait between attempts is longer than this, in milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for AwsRetry {
+    /// 4 attempts, backoff from 200 ms capped at 5 s: a throttled call
+    /// gives up within about 15 s, well inside a Lambda's timeout.
+    fn default() -> Self {
+        AwsRetry {
+            max_attempts: 4,
+            initial_backoff_ms: 200,
+            max_backoff_ms: 5_000,
+        }
+    }
+}
+
+impl AwsRetry {
+    /// The SDK retry configuration: standard mode with these settings. Pass
+    /// it to `aws_config::defaults(..).retry_config(..)` once.
+    pub fn retry_config(&self) -> aws_smithy_types::retry::RetryConfig {
+        aws_smithy_types::retry::RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(Duration::from_millis(self.initial_backoff_ms))
+            .with_max_backoff(Duration::from_millis(self.max_backoff_ms))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: &str| {
+            Err(ConfigError::Invalid {
+                member: "aws_retry",
+                message: message.to_owned(),
+            })
+        };
+        if self.max_attempts == 0 {
+            return invalid("max_attempts must be at least 1");
+        }
+        if self.initial_backoff_ms > self.max_backoff_ms {
+            return invalid("initial_backoff_ms must not exceed max_backoff_ms");
+        }
+        Ok(())
     }
 }
 
@@ -176,6 +312,7 @@ impl Config {
                 message: "human_review_at must not exceed auto_remediate_at".to_owned(),
             });
         }
+        self.aws_retry.validate()?;
         for account in &self.accounts {
             if !soar_asff::is_account_id(&account.id) {
                 return Err(ConfigError::Invalid {
@@ -313,5 +450,43 @@ mod tests {
         assert!(auto.allows("S3.2"));
         auto.controls = vec!["S3.8".into()];
         assert!(!auto.allows("S3.2"));
+    }
+
+    #[test]
+    fn destructive_controls_are_named_one_by_one() {
+        let config =
+            Config::from_json(r#"{"auto_remediation": {"destructive_controls": ["s3.10"]}}"#)
+                .unwrap();
+        let allowed = &config.auto_remediation.destructive_controls;
+        assert!(allowed.allows("S3.10"));
+        assert!(!allowed.allows("ECR.3"));
+        let error = Config::from_json(r#"{"auto_remediation": {"destructive_controls": ["*"]}}"#)
+            .unwrap_err();
+        let ConfigError::Json { path, message } = error else {
+            panic!("{error}")
+        };
+        assert_eq!(path, "auto_remediation.destructive_controls");
+        assert!(message.contains("one control ID at a time"), "{message}");
+        assert!(DestructiveControls::new([""]).is_err());
+    }
+
+    #[test]
+    fn aws_retry_becomes_the_sdk_standard_retry_config() {
+        let config = Config::from_json(
+            r#"{"aws_retry": {"max_attempts": 2, "initial_backoff_ms": 50, "max_backoff_ms": 400}}"#,
+        )
+        .unwrap();
+        let retry = config.aws_retry.retry_config();
+        assert_eq!(retry.mode(), aws_smithy_types::retry::RetryMode::Standard);
+        assert_eq!(retry.max_attempts(), 2);
+        assert_eq!(retry.initial_backoff(), Duration::from_millis(50));
+        assert_eq!(retry.max_backoff(), Duration::from_millis(400));
+        for bad in [
+            r#"{"aws_retry": {"max_attempts": 0}}"#,
+            r#"{"aws_retry": {"initial_backoff_ms": 9000, "max_backoff_ms": 10}}"#,
+        ] {
+            let error = Config::from_json(bad).unwrap_err();
+            assert!(error.to_string().contains("aws_retry"), "{error}");
+        }
     }
 }

@@ -195,6 +195,10 @@ pub struct ControlContext<'a> {
     pub account: &'a AccountData,
     /// Whether a remediation for the control is compiled in.
     pub remediable: bool,
+    /// Whether that remediation is destructive (deletes, terminates,
+    /// expires data): it then also needs
+    /// `auto_remediation.destructive_controls` to name the control.
+    pub destructive: bool,
     /// The time now.
     pub now: Timestamp,
 }
@@ -262,6 +266,18 @@ pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> Cont
         return with_penalty(
             ControlAction::Ticket,
             "auto-remediation is not enabled for it".to_owned(),
+        );
+    }
+    if ctx.destructive
+        && !ctx
+            .config
+            .auto_remediation
+            .destructive_controls
+            .allows(control)
+    {
+        return with_penalty(
+            ControlAction::Ticket,
+            "its remediation is destructive and auto_remediation.destructive_controls does not allow it".to_owned(),
         );
     }
     if let Some(rule) = ctx
@@ -485,14 +501,37 @@ mod tests {
     }
 
     fn chain(config: &Config, remediable: bool) -> ControlVerdict {
+        chain_of(config, remediable, false)
+    }
+
+    fn chain_of(config: &Config, remediable: bool, destructive: bool) -> ControlVerdict {
         let account = account();
         let ctx = ControlContext {
             config,
             account: &account,
             remediable,
+            destructive,
             now: now(),
         };
         triage_failed_control(&control_finding(ComplianceStatus::Failed), ctx)
+    }
+
+    #[test]
+    fn chain_destructive_control_is_ticketed_unless_named_in_destructive_controls() {
+        let mut config = remediating_config();
+        let v = chain_of(&config, true, true);
+        assert_eq!(v.verdict.decision, ControlAction::Ticket);
+        assert!(
+            v.verdict.reason.contains("destructive_controls"),
+            "{}",
+            v.verdict.reason
+        );
+        config.auto_remediation.destructive_controls =
+            crate::DestructiveControls::new(["s3.2"]).unwrap();
+        assert_eq!(
+            chain_of(&config, true, true).verdict.decision,
+            ControlAction::Remediate
+        );
     }
 
     #[test]

@@ -34,6 +34,15 @@ use crate::time::Timestamp;
 pub trait RemediableControls: Send + Sync {
     /// Whether `control_id` can be remediated automatically.
     fn is_remediable(&self, control_id: &str) -> bool;
+
+    /// Whether the remediation of `control_id` deletes, terminates or
+    /// expires something, so that it runs only when
+    /// `auto_remediation.destructive_controls` names it. `false` unless
+    /// told otherwise.
+    fn is_destructive(&self, control_id: &str) -> bool {
+        let _ = control_id;
+        false
+    }
 }
 
 impl RemediableControls for BTreeSet<String> {
@@ -190,14 +199,14 @@ impl<'a> Pipeline<'a> {
     }
 
     fn handle_failed_control(&self, pad: &mut Scratchpad) {
-        let remediable = pad
-            .finding
-            .control_id()
-            .is_some_and(|id| self.ports.remediable.is_remediable(id));
+        let control = pad.finding.control_id();
+        let remediable = control.is_some_and(|id| self.ports.remediable.is_remediable(id));
+        let destructive = control.is_some_and(|id| self.ports.remediable.is_destructive(id));
         let ctx = ControlContext {
             config: self.config,
             account: &pad.account,
             remediable,
+            destructive,
             now: (self.clock)(),
         };
         let outcome = triage_failed_control(&pad.finding, ctx);

@@ -5,24 +5,24 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_async::test_util::InstantSleep;
 use aws_smithy_types::DateTime;
 use soar_asff::{Finding, SeverityLabel, WorkflowStatus};
 use soar_core::aws::{
     AmbientSessions, AssumeRoleSessions, DynamoRecords, OrganizationsDirectory, SecurityHubUpdater,
     SessionFactory, TableNames,
 };
+use soar_core::error_class::ErrorClass;
 use soar_core::ports::{
     AccountDirectory, EventRecord, FindingRef, FindingUpdate, FindingUpdater, RecordKind,
     RecordStore, TicketRecord,
 };
-use soar_core::retry::testing::{FixedJitter, RecordingSleep};
-use soar_core::retry::{Backoff, ErrorClass};
 use soar_core::testkit::aws_error;
 use soar_core::testkit::aws_smithy_mocks::{mock, mock_client, RuleMode};
+use soar_core::{AwsRetry, Location};
 
 mod organizations {
     use aws_sdk_organizations::operation::describe_account::{
@@ -172,21 +172,31 @@ mod securityhub {
         f.clone()
     }
 
-    fn updater(client: Client, sleep: &Arc<RecordingSleep>) -> SecurityHubUpdater {
-        SecurityHubUpdater::new(client)
-            .updated_by("soar-test")
-            .with_retry(
-                Backoff {
-                    initial: Duration::from_millis(100),
-                    ..Backoff::default()
-                },
-                sleep.clone(),
-                Arc::new(FixedJitter(1.0)),
-            )
+    fn updater(client: Client) -> SecurityHubUpdater {
+        SecurityHubUpdater::new(client).updated_by("soar-test")
     }
 
     fn no_retry() -> aws_sdk_securityhub::config::retry::RetryConfig {
         aws_sdk_securityhub::config::retry::RetryConfig::disabled()
+    }
+
+    /// A client that retries as soar configures every client, from
+    /// `AwsRetry`, and sleeps instantly while recording the delays.
+    fn retrying_client(
+        rule: &soar_core::testkit::aws_smithy_mocks::Rule,
+        retry: AwsRetry,
+    ) -> (Client, InstantSleep) {
+        let sleep = InstantSleep::unlogged();
+        let recorded = sleep.clone();
+        // Stalled-stream protection sleeps too (a grace period per
+        // response); off, the recorded delays are the retry backoffs alone.
+        let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [rule], |c| c
+            .retry_config(retry.retry_config())
+            .stalled_stream_protection(
+                aws_sdk_securityhub::config::StalledStreamProtectionConfig::disabled()
+            )
+            .sleep_impl(recorded.clone()));
+        (client, sleep)
     }
 
     #[tokio::test]
@@ -209,14 +219,13 @@ mod securityhub {
             });
         let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule], |c| c
             .retry_config(no_retry()));
-        let sleep = Arc::new(RecordingSleep::default());
         let update = FindingUpdate {
             findings: refs(250),
             workflow_status: Some(WorkflowStatus::Suppressed),
             note: Some("why".into()),
             ..FindingUpdate::default()
         };
-        let report = updater(client, &sleep).update(&update).await.unwrap();
+        let report = updater(client).update(&update).await.unwrap();
         assert_eq!(rule.num_calls(), 3);
         assert_eq!(report.processed.len(), 250);
         assert!(report.is_complete());
@@ -244,10 +253,7 @@ mod securityhub {
             severity: Some(SeverityLabel::Informational),
             ..FindingUpdate::default()
         };
-        let report = updater(client, &Arc::default())
-            .update(&update)
-            .await
-            .unwrap();
+        let report = updater(client).update(&update).await.unwrap();
         assert_eq!(report.processed.len(), 2);
         assert_eq!(report.failed.len(), 1);
         assert_eq!(
@@ -260,7 +266,7 @@ mod securityhub {
     }
 
     #[tokio::test]
-    async fn throttled_batches_are_retried_with_capped_backoff() {
+    async fn throttled_batches_are_retried_by_the_sdk_with_capped_backoff() {
         let rule = mock!(Client::batch_update_findings)
             .sequence()
             .error(|| {
@@ -269,21 +275,50 @@ mod securityhub {
             .times(2)
             .output(|| BatchUpdateFindingsOutput::builder().build())
             .build();
-        let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&rule], |c| c
-            .retry_config(no_retry()));
-        let sleep = Arc::new(RecordingSleep::default());
+        let retry = AwsRetry {
+            max_attempts: 3,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 150,
+        };
+        let (client, sleep) = retrying_client(&rule, retry);
         let update = FindingUpdate {
             findings: refs(1),
             workflow_status: Some(WorkflowStatus::Resolved),
             ..FindingUpdate::default()
         };
-        let report = updater(client, &sleep).update(&update).await.unwrap();
+        let report = updater(client).update(&update).await.unwrap();
         assert!(report.is_complete(), "{report:?}");
         assert_eq!(rule.num_calls(), 3);
-        assert_eq!(
-            sleep.delays(),
-            [Duration::from_millis(100), Duration::from_millis(200)]
+        let delays = sleep.logs();
+        assert_eq!(delays.len(), 2, "{delays:?}");
+        assert!(
+            delays.iter().all(|d| *d <= Duration::from_millis(150)),
+            "every wait is capped at max_backoff_ms: {delays:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_throttled_for_good_is_sent_max_attempts_times_and_reported() {
+        let rule = mock!(Client::batch_update_findings)
+            .sequence()
+            .error(|| {
+                BatchUpdateFindingsError::generic(aws_error("ThrottlingException", "Rate exceeded"))
+            })
+            .times(10)
+            .build();
+        let (client, sleep) = retrying_client(&rule, AwsRetry::default());
+        let update = FindingUpdate {
+            findings: refs(2),
+            workflow_status: Some(WorkflowStatus::Notified),
+            ..FindingUpdate::default()
+        };
+        let report = updater(client).update(&update).await.unwrap();
+        // One retry layer: the SDK's attempts, and not one call more.
+        assert_eq!(rule.num_calls(), AwsRetry::default().max_attempts as usize);
+        assert_eq!(sleep.logs().len(), 3);
+        assert_eq!(report.failed.len(), 2);
+        assert_eq!(report.failed[0].code, "throttled");
+        assert!(report.failed[0].message.contains("Rate exceeded"));
     }
 
     #[tokio::test]
@@ -303,21 +338,17 @@ mod securityhub {
                 )
             }
         });
-        let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule], |c| c
-            .retry_config(no_retry()));
-        let sleep = Arc::new(RecordingSleep::default());
+        let (client, sleep) = retrying_client(&rule, AwsRetry::default());
         let update = FindingUpdate {
             findings: refs(130),
             workflow_status: Some(WorkflowStatus::Notified),
             ..FindingUpdate::default()
         };
-        let report = updater(client, &sleep).update(&update).await.unwrap();
+        let report = updater(client).update(&update).await.unwrap();
         assert_eq!((report.processed.len(), report.failed.len()), (30, 100));
         assert_eq!(report.failed[0].code, "access denied");
-        assert!(
-            sleep.delays().is_empty(),
-            "access denied must not be retried"
-        );
+        assert_eq!(rule.num_calls(), 2);
+        assert!(sleep.logs().is_empty(), "access denied must not be retried");
     }
 
     #[tokio::test]
@@ -349,7 +380,7 @@ mod securityhub {
             });
         let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&rule], |c| c
             .retry_config(no_retry()));
-        let report = updater(client, &Arc::default())
+        let report = updater(client)
             .import(&[finding.clone(), second.clone()])
             .await
             .unwrap();
@@ -520,6 +551,7 @@ mod dynamodb {
 
 mod sessions {
     use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
     use aws_sdk_sts::types::Credentials;
     use aws_sdk_sts::Client;
     use aws_types::region::Region;
@@ -555,22 +587,74 @@ mod sessions {
         }
     }
 
+    fn in_account(account: &str, region: &str) -> Location {
+        Location::new(account, region, "aws")
+    }
+
+    fn caller_is(account: &'static str) -> soar_core::testkit::aws_smithy_mocks::Rule {
+        mock!(Client::get_caller_identity).then_output(move || {
+            GetCallerIdentityOutput::builder()
+                .account(account)
+                .arn(format!("arn:aws:iam::{account}:role/soar-lambda"))
+                .build()
+        })
+    }
+
     #[tokio::test]
-    async fn without_a_role_the_ambient_credentials_are_used() {
-        let rule = mock!(Client::assume_role).then_output(assume_role(3600));
-        let sts = mock_client!(aws_sdk_sts, [&rule]);
+    async fn the_callers_own_account_uses_the_ambient_credentials_in_the_findings_region() {
+        let assume = mock!(Client::assume_role).then_output(assume_role(3600));
+        let identity = caller_is("111111111111");
+        let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&assume, &identity]);
+        let sessions = AssumeRoleSessions::new(base(), sts, Some("SoarRemediation".into()));
+        for region in ["us-east-1", "ap-south-1"] {
+            let config = sessions
+                .config_for(&in_account("111111111111", region))
+                .await
+                .unwrap();
+            assert_eq!(config.region().map(|r| r.as_ref()), Some(region));
+        }
+        assert_eq!(assume.num_calls(), 0);
+        assert_eq!(
+            identity.num_calls(),
+            1,
+            "the caller's account is asked once"
+        );
+        assert_eq!(sessions.own_account().await.unwrap(), "111111111111");
+    }
+
+    #[tokio::test]
+    async fn without_a_role_another_account_is_refused_with_the_reason() {
+        let assume = mock!(Client::assume_role).then_output(assume_role(3600));
+        let identity = caller_is("111111111111");
+        let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&assume, &identity]);
         let sessions = AssumeRoleSessions::new(base(), sts, None);
-        let config = sessions
-            .config_for("222222222222", Some("us-east-1"))
+        let error = sessions
+            .config_for(&in_account("222222222222", "eu-west-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.class, ErrorClass::AccessDenied);
+        assert!(
+            error.message.contains("account 222222222222")
+                && error.message.contains("no role name is configured"),
+            "{error}"
+        );
+        assert_eq!(assume.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn ambient_sessions_serve_their_own_account_only() {
+        let ambient = AmbientSessions::new(base(), "111111111111");
+        let config = ambient
+            .config_for(&in_account("111111111111", "us-west-2"))
             .await
             .unwrap();
-        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
-        assert_eq!(rule.num_calls(), 0);
-        let ambient = AmbientSessions::new(base())
-            .config_for("x", None)
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-west-2"));
+        let error = ambient
+            .config_for(&in_account("222222222222", "eu-west-1"))
             .await
-            .unwrap();
-        assert_eq!(ambient.region().map(|r| r.as_ref()), Some("eu-west-1"));
+            .unwrap_err();
+        assert_eq!(error.class, ErrorClass::AccessDenied);
+        assert!(error.message.contains("account 222222222222"), "{error}");
     }
 
     #[tokio::test]
@@ -584,9 +668,14 @@ mod sessions {
             .then_output(assume_role(3600));
         let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&rule]);
         let sessions = AssumeRoleSessions::new(base(), sts, Some("SoarRemediation".into()))
+            .caller_account("111111111111")
             .external_id("ext-123")
             .with_clock(now);
-        let config = sessions.config_for("222222222222", None).await.unwrap();
+        let config = sessions
+            .config_for(&in_account("222222222222", "eu-central-1"))
+            .await
+            .unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
         let credentials = config
             .credentials_provider()
             .unwrap()
@@ -596,7 +685,7 @@ mod sessions {
         assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
         assert_eq!(credentials.session_token(), Some("token"));
         sessions
-            .config_for("222222222222", Some("us-east-1"))
+            .config_for(&in_account("222222222222", "us-east-1"))
             .await
             .unwrap();
         assert_eq!(rule.num_calls(), 1);
@@ -611,27 +700,37 @@ mod sessions {
         // Expire in 2 minutes: inside the 5-minute refresh margin.
         let rule = mock!(Client::assume_role).then_output(assume_role(120));
         let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&rule]);
-        let sessions = AssumeRoleSessions::new(base(), sts, Some("R".into())).with_clock(now);
-        sessions.config_for("222222222222", None).await.unwrap();
-        sessions.config_for("222222222222", None).await.unwrap();
+        let sessions = AssumeRoleSessions::new(base(), sts, Some("R".into()))
+            .caller_account("111111111111")
+            .with_clock(now);
+        let location = in_account("222222222222", "eu-west-1");
+        sessions.config_for(&location).await.unwrap();
+        sessions.config_for(&location).await.unwrap();
         assert_eq!(rule.num_calls(), 2);
     }
 
     #[tokio::test]
-    async fn denied_assume_role_is_an_access_denied_port_error() {
+    async fn the_role_arn_has_the_resources_partition_and_denial_names_the_account() {
         let rule = mock!(Client::assume_role)
+            .match_requests(|r| r.role_arn() == Some("arn:aws-cn:iam::222222222222:role/R"))
             .then_error(|| AssumeRoleError::generic(aws_error("AccessDenied", "not trusted")));
         let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&rule], |c| c
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled()));
-        let sessions = AssumeRoleSessions::new(base(), sts, Some("R".into())).partition("aws-cn");
-        assert_eq!(
-            sessions.role_arn("222222222222").as_deref(),
-            Some("arn:aws-cn:iam::222222222222:role/R")
-        );
-        let error = sessions.config_for("222222222222", None).await.unwrap_err();
+        let sessions =
+            AssumeRoleSessions::new(base(), sts, Some("R".into())).caller_account("111111111111");
+        let error = sessions
+            .config_for(&Location::new("222222222222", "cn-north-1", "aws-cn"))
+            .await
+            .unwrap_err();
         assert_eq!(
             (error.class, error.operation),
             (ErrorClass::AccessDenied, "AssumeRole")
         );
+        assert!(
+            error.message.contains("cannot act in account 222222222222")
+                && error.message.contains("not trusted"),
+            "{error}"
+        );
+        assert_eq!(rule.num_calls(), 1);
     }
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use soar_asff::{Finding, SeverityLabel};
+use soar_core::error_class::ErrorClass;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::ports::{AccountDirectory, PortError, RecordStore, TicketRecord};
-use soar_core::retry::ErrorClass;
 use soar_core::scoring::{NoModel, NormalizedEvent, ThreatScorer};
 use soar_core::{
     AccountData, Config, ControlAction, Decision, Pipeline, Ports, Scratchpad, Timestamp,

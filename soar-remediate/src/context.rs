@@ -1,66 +1,163 @@
-//! [`Context`]: where a remediation acts and with which settings.
+//! [`Context`]: where a remediation acts and with which settings, and
+//! [`ContextFactory`], which makes one for the account and Region a finding
+//! is in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use aws_types::region::Region;
 use aws_types::SdkConfig;
 use serde::{Deserialize, Serialize};
+use soar_asff::Finding;
+use soar_core::aws::SessionFactory;
+use soar_core::{DestructiveControls, Location};
+
+use crate::error::RemediationError;
+use crate::remediation::ControlMeta;
 
 /// Settings of the remediations, with defaults that suit most accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Whether destructive remediations (delete, terminate, release) may run.
-    pub allow_destructive: bool,
-    /// S3.9: the bucket that receives server access logs.
+    /// The destructive controls (delete, terminate, expire data) that may
+    /// run, by control ID. The same switch, with the same meaning, as
+    /// soar-core's `auto_remediation.destructive_controls`; every other
+    /// destructive control is ticketed with its plan.
+    pub destructive_controls: DestructiveControls,
+    /// S3.9: the bucket that receives server access logs, when
+    /// [`Settings::s3_access_log_buckets`] names none for the source
+    /// bucket's account and Region. `{account_id}` and `{region}` are
+    /// replaced, so `"access-logs-{account_id}-{region}"` names one bucket
+    /// per account and Region.
     pub s3_access_log_bucket: Option<String>,
+    /// S3.9: log buckets by `"<account_id>/<region>"`, where either part may
+    /// be `*`. The most specific key wins.
+    pub s3_access_log_buckets: BTreeMap<String, String>,
     /// S3.10: days before noncurrent object versions expire.
     pub s3_noncurrent_version_days: i32,
     /// S3.10 and S3.13: days before incomplete multipart uploads are aborted.
     pub s3_abort_incomplete_upload_days: i32,
     /// ECR.3: how many images a repository keeps.
     pub ecr_keep_images: i32,
+    /// How many times `verify` reads the resource before it calls a fix a
+    /// failure (at least 1). KMS and IAM, among others, are eventually
+    /// consistent: a read just after a write may not show it yet.
+    pub verify_attempts: u32,
+    /// The wait before the second `verify` read, in milliseconds; it
+    /// doubles before each further read.
+    pub verify_delay_ms: u64,
+    /// No wait between `verify` reads is longer than this, in milliseconds.
+    pub verify_max_delay_ms: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            allow_destructive: false,
+            destructive_controls: DestructiveControls::default(),
             s3_access_log_bucket: None,
+            s3_access_log_buckets: BTreeMap::new(),
             s3_noncurrent_version_days: 90,
             s3_abort_incomplete_upload_days: 7,
             ecr_keep_images: 30,
+            verify_attempts: 4,
+            verify_delay_ms: 500,
+            verify_max_delay_ms: 2_000,
         }
     }
 }
 
+impl Settings {
+    /// S3.9: the log bucket for source buckets in `location`, if one is
+    /// configured: `s3_access_log_buckets` by `"<account>/<region>"`, then
+    /// `"<account>/*"`, then `"*/<region>"`, then `"*/*"`, then
+    /// `s3_access_log_bucket`, with `{account_id}` and `{region}` replaced.
+    pub fn access_log_bucket(&self, location: &Location) -> Option<String> {
+        let (account, region) = (location.account_id.as_str(), location.region.as_str());
+        [
+            format!("{account}/{region}"),
+            format!("{account}/*"),
+            format!("*/{region}"),
+            "*/*".to_owned(),
+        ]
+        .iter()
+        .find_map(|key| self.s3_access_log_buckets.get(key))
+        .or(self.s3_access_log_bucket.as_ref())
+        .map(|template| {
+            template
+                .replace("{account_id}", account)
+                .replace("{region}", region)
+        })
+    }
+
+    /// The wait before `verify` read number `read` (from 2): doubling from
+    /// `verify_delay_ms`, capped at `verify_max_delay_ms`.
+    pub fn verify_delay(&self, read: u32) -> Duration {
+        let doublings = read.saturating_sub(2).min(20);
+        let delay = self.verify_delay_ms.saturating_mul(1 << doublings);
+        Duration::from_millis(delay.min(self.verify_max_delay_ms))
+    }
+}
+
 /// Where a remediation acts: the SDK configuration for the resource's
-/// account and Region (from a [`soar_core::aws::SessionFactory`]), and the
-/// settings.
+/// account and Region, the [`Location`] itself, and the settings.
+///
+/// Build it with a [`ContextFactory`] from the finding, so that it is the
+/// finding's own account and Region; [`Context::new`] is for tests and for
+/// callers that already hold a configuration for that place. The
+/// configuration's Region is always the location's, whatever `AWS_REGION`
+/// says.
 ///
 /// Service clients come from here, so every control gets the same
 /// treatment: the endpoint from `AWS_ENDPOINT_URL` or
 /// `AWS_ENDPOINT_URL_<SERVICE>` (read by `aws-config` into the
 /// configuration), path-style S3 addressing when an endpoint is set (so
-/// emulators work), and any interceptors, such as the test kit's operation
-/// recorder.
+/// emulators work), the retry policy of the configuration, and any
+/// interceptors, such as the test kit's operation recorder.
 #[derive(Debug, Clone)]
 pub struct Context {
     sdk: SdkConfig,
-    /// The account the resource is in.
-    pub account_id: String,
+    location: Location,
     /// The remediation settings.
     pub settings: Settings,
     interceptors: Vec<SharedInterceptor>,
 }
 
 impl Context {
-    /// A context for `account_id`, with default settings.
-    pub fn new(sdk: SdkConfig, account_id: impl Into<String>) -> Self {
+    /// A context that acts in `location` with `sdk`'s credentials (which
+    /// must be valid in that account), with default settings.
+    pub fn new(sdk: SdkConfig, location: Location) -> Self {
+        let sdk = sdk
+            .to_builder()
+            .region(Region::new(location.region.clone()))
+            .build();
         Context {
             sdk,
-            account_id: account_id.into(),
+            location,
             settings: Settings::default(),
             interceptors: Vec::new(),
         }
+    }
+
+    /// The account, Region and partition this context acts in.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The account the resource is in.
+    pub fn account_id(&self) -> &str {
+        &self.location.account_id
+    }
+
+    /// The Region the resource is in.
+    pub fn region(&self) -> &str {
+        &self.location.region
+    }
+
+    /// The partition, for ARNs: `arn:{partition}:...`.
+    pub fn partition(&self) -> &str {
+        &self.location.partition
     }
 
     /// The same context with these settings.
@@ -143,6 +240,92 @@ service_client!("kms", kms, aws_sdk_kms, "A KMS client.");
 service_client!("ecr", ecr, aws_sdk_ecr, "An ECR client.");
 service_client!("dynamodb", dynamodb, aws_sdk_dynamodb, "A DynamoDB client.");
 
+/// Makes a [`Context`] in the account and Region of each finding, through a
+/// [`SessionFactory`]: the caller's own credentials in its own account, a
+/// role assumed in any other, and an error naming the account and the
+/// reason when neither is possible.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use soar_core::aws::AssumeRoleSessions;
+/// use soar_remediate::{remediate_finding, ContextFactory, Mode, Registry};
+///
+/// # async fn example(sdk: aws_types::SdkConfig, sts: aws_sdk_sts::Client, finding: soar_asff::Finding) {
+/// let sessions = AssumeRoleSessions::new(sdk, sts, Some("SoarRemediation".into()));
+/// let contexts = ContextFactory::new(Arc::new(sessions));
+/// let report = remediate_finding(&Registry::default(), &contexts, &finding, Mode::Apply).await;
+/// println!("{}", report.outcome.name());
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ContextFactory {
+    sessions: Arc<dyn SessionFactory>,
+    settings: Settings,
+    interceptors: Vec<SharedInterceptor>,
+}
+
+impl std::fmt::Debug for ContextFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextFactory")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContextFactory {
+    /// Contexts from these sessions, with default settings.
+    pub fn new(sessions: Arc<dyn SessionFactory>) -> Self {
+        ContextFactory {
+            sessions,
+            settings: Settings::default(),
+            interceptors: Vec::new(),
+        }
+    }
+
+    /// Every context gets these settings.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Every context gets this interceptor.
+    pub fn with_interceptor(mut self, interceptor: SharedInterceptor) -> Self {
+        self.interceptors.push(interceptor);
+        self
+    }
+
+    /// The settings every context gets.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A context in the account and Region of `finding`'s resource of
+    /// `meta.resource_type` (see [`Location::of_finding`]).
+    ///
+    /// # Errors
+    /// [`RemediationError::Location`] when the finding does not say where
+    /// the resource is, and [`RemediationError::NoSession`] when that
+    /// account cannot be reached. Nothing is done anywhere else instead.
+    pub async fn context_for(
+        &self,
+        finding: &Finding,
+        meta: &ControlMeta,
+    ) -> Result<Context, RemediationError> {
+        let location = Location::of_finding(finding, Some(meta.resource_type))?;
+        let sdk = self.sessions.config_for(&location).await.map_err(|error| {
+            RemediationError::NoSession {
+                location: location.clone(),
+                reason: error.message,
+            }
+        })?;
+        let mut ctx = Context::new(sdk, location).with_settings(self.settings.clone());
+        for interceptor in &self.interceptors {
+            ctx = ctx.with_interceptor(interceptor.clone());
+        }
+        Ok(ctx)
+    }
+}
+
 /// Resolves every request to one URL, unchanged.
 #[cfg(feature = "s3")]
 #[derive(Debug)]
@@ -158,5 +341,86 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsIsEndpoint {
             .url(self.0.clone())
             .build();
         aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(endpoint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location() -> Location {
+        Location::new("111111111111", "eu-west-1", "aws")
+    }
+
+    #[test]
+    fn the_context_region_is_the_locations_whatever_the_configuration_says() {
+        let sdk = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .build();
+        let ctx = Context::new(sdk, location());
+        assert_eq!(
+            ctx.sdk_config().region().map(|r| r.as_ref()),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            (ctx.account_id(), ctx.region(), ctx.partition()),
+            ("111111111111", "eu-west-1", "aws")
+        );
+    }
+
+    #[test]
+    fn log_buckets_are_chosen_by_account_and_region_most_specific_first() {
+        let mut settings = Settings {
+            s3_access_log_bucket: Some("logs-{account_id}-{region}".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.access_log_bucket(&location()).as_deref(),
+            Some("logs-111111111111-eu-west-1")
+        );
+        settings.s3_access_log_buckets = BTreeMap::from([
+            ("*/eu-west-1".to_owned(), "eu-logs".to_owned()),
+            ("111111111111/*".to_owned(), "team-logs".to_owned()),
+            ("111111111111/eu-west-1".to_owned(), "exact".to_owned()),
+        ]);
+        assert_eq!(
+            settings.access_log_bucket(&location()).as_deref(),
+            Some("exact")
+        );
+        settings
+            .s3_access_log_buckets
+            .remove("111111111111/eu-west-1");
+        assert_eq!(
+            settings.access_log_bucket(&location()).as_deref(),
+            Some("team-logs")
+        );
+        let elsewhere = Location::new("222222222222", "eu-west-1", "aws");
+        assert_eq!(
+            settings.access_log_bucket(&elsewhere).as_deref(),
+            Some("eu-logs")
+        );
+        assert_eq!(Settings::default().access_log_bucket(&elsewhere), None);
+    }
+
+    #[test]
+    fn verify_delays_double_and_stop_at_the_cap() {
+        let settings = Settings {
+            verify_delay_ms: 300,
+            verify_max_delay_ms: 1_000,
+            ..Settings::default()
+        };
+        let delays: Vec<u128> = (2..=6)
+            .map(|read| settings.verify_delay(read).as_millis())
+            .collect();
+        assert_eq!(delays, [300, 600, 1_000, 1_000, 1_000]);
+    }
+
+    #[test]
+    fn settings_name_destructive_controls_and_refuse_the_old_flag() {
+        let settings: Settings =
+            serde_json::from_str(r#"{"destructive_controls": ["S3.10"]}"#).unwrap();
+        assert!(settings.destructive_controls.allows("s3.10"));
+        let error = serde_json::from_str::<Settings>(r#"{"allow_destructive": true}"#).unwrap_err();
+        assert!(error.to_string().contains("unknown field"), "{error}");
     }
 }

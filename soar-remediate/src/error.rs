@@ -1,6 +1,7 @@
 //! Why a remediation step failed, classified like every soar error.
 
-use soar_core::retry::ErrorClass;
+use soar_core::error_class::ErrorClass;
+use soar_core::{Location, LocationError};
 
 /// A failed remediation step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +33,28 @@ pub enum RemediationError {
         /// The setting.
         setting: &'static str,
     },
+    /// The resource is in a state that soar will not change on its own (a
+    /// policy it cannot read, a target that would not work): a person must
+    /// decide. Found before any write.
+    #[error("control {control_id}: {reason}")]
+    CannotFix {
+        /// The control.
+        control_id: String,
+        /// What is in the way.
+        reason: String,
+    },
+    /// The finding does not say where its resource is.
+    #[error("cannot tell where the resource is: {0}")]
+    Location(#[from] LocationError),
+    /// No session can be had in the resource's account: no role is
+    /// configured for it, or assuming the role was refused.
+    #[error("{reason} (the resource is in {location})")]
+    NoSession {
+        /// Where the resource is.
+        location: Location,
+        /// Why it cannot be reached.
+        reason: String,
+    },
     /// A plan is missing what `apply` needs.
     #[error("control {control_id}: invalid plan: {reason}")]
     InvalidPlan {
@@ -48,7 +71,7 @@ impl RemediationError {
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
     {
-        let (class, message) = soar_core::retry::describe_error(error);
+        let (class, message) = soar_core::error_class::describe_error(error);
         RemediationError::Aws {
             operation,
             class,
@@ -56,10 +79,12 @@ impl RemediationError {
         }
     }
 
-    /// The class of the failure; errors that are not AWS calls are `Other`.
+    /// The class of the failure; a session that cannot be had is
+    /// `AccessDenied`, and other errors that are not AWS calls are `Other`.
     pub fn class(&self) -> ErrorClass {
         match self {
             RemediationError::Aws { class, .. } => *class,
+            RemediationError::NoSession { .. } => ErrorClass::AccessDenied,
             _ => ErrorClass::Other,
         }
     }

@@ -1,9 +1,18 @@
-//! IAM actions: the names the calls need, and a recorder of the calls made.
+//! IAM actions: the names the calls need, the resources they can be scoped
+//! to, and a recorder of the calls made.
 //!
 //! IAM action names mostly are the service prefix plus the API operation,
 //! but not always: `PutBucketEncryption` needs `s3:PutEncryptionConfiguration`
 //! and `HeadBucket` needs `s3:ListBucket`. [`iam_action`] holds the explicit
 //! map of those exceptions for the services soar acts on.
+//!
+//! [`resource_scope`] gives the narrowest resource each action can be
+//! granted on, so that the registry's policy is least privilege in the
+//! resources too, not only in the actions. The patterns are CloudFormation
+//! `Fn::Sub` strings (`arn:${AWS::Partition}:...:${AWS::AccountId}:...`):
+//! the policy is deployed as the remediation role in each member account.
+//! Only the actions in [`ACTIONS_WITHOUT_RESOURCE_TYPES`] get `"*"`, because
+//! IAM defines no resource type for them.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -43,6 +52,64 @@ pub fn iam_action(service: &str, operation: &str) -> String {
         _ => operation,
     };
     format!("{prefix}:{renamed}")
+}
+
+/// The resources an IAM action can be granted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ResourceScope {
+    /// The statement ID of the policy statement for these resources.
+    pub sid: &'static str,
+    /// The resource ARN pattern, a CloudFormation `Fn::Sub` string, or `*`.
+    pub arn: &'static str,
+}
+
+/// Actions for which IAM defines no resource type, so that they can only be
+/// granted on `"*"`: the account-level S3 Block Public Access settings (S3.1)
+/// and the registry-level ECR scanning configuration (ECR.1).
+pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
+    "s3:GetAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "ecr:GetRegistryScanningConfiguration",
+];
+
+/// Actions that cannot be scoped: [`ACTIONS_WITHOUT_RESOURCE_TYPES`], and
+/// actions of services this crate does not know (user-defined controls).
+pub const ANY_RESOURCE: ResourceScope = ResourceScope {
+    sid: "SoarActionsWithoutResourceTypes",
+    arn: "*",
+};
+
+/// The narrowest resource `action` can be granted on, or `None` for a
+/// service this crate has no scope for (it then gets [`ANY_RESOURCE`]).
+///
+/// ```
+/// use soar_remediate::iam::resource_scope;
+/// assert_eq!(resource_scope("s3:PutBucketPolicy").unwrap().arn, "arn:${AWS::Partition}:s3:::*");
+/// assert_eq!(resource_scope("s3:PutAccountPublicAccessBlock").unwrap().arn, "*");
+/// assert_eq!(resource_scope("lambda:UpdateFunctionConfiguration"), None);
+/// ```
+pub fn resource_scope(action: &str) -> Option<ResourceScope> {
+    if ACTIONS_WITHOUT_RESOURCE_TYPES.contains(&action) {
+        return Some(ANY_RESOURCE);
+    }
+    let (prefix, _) = action.split_once(':')?;
+    let (sid, arn) = match prefix {
+        "s3" => ("SoarS3Buckets", "arn:${AWS::Partition}:s3:::*"),
+        "kms" => (
+            "SoarKmsKeys",
+            "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*",
+        ),
+        "ecr" => (
+            "SoarEcrRepositories",
+            "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*",
+        ),
+        "dynamodb" => (
+            "SoarDynamoDbTables",
+            "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*",
+        ),
+        _ => return None,
+    };
+    Some(ResourceScope { sid, arn })
 }
 
 /// Records the IAM action of every operation the clients it is attached to
@@ -108,6 +175,32 @@ impl Intercept for OperationRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actions_are_scoped_to_their_resource_type() {
+        let cases = [
+            ("s3:GetBucketPolicy", "arn:${AWS::Partition}:s3:::*"),
+            ("s3:PutAccountPublicAccessBlock", "*"),
+            (
+                "kms:EnableKeyRotation",
+                "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*",
+            ),
+            (
+                "dynamodb:UpdateTable",
+                "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*",
+            ),
+            (
+                "ecr:PutImageTagMutability",
+                "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*",
+            ),
+            ("ecr:GetRegistryScanningConfiguration", "*"),
+        ];
+        for (action, arn) in cases {
+            assert_eq!(resource_scope(action).map(|s| s.arn), Some(arn), "{action}");
+        }
+        assert_eq!(resource_scope("example:DoThing"), None);
+        assert_eq!(resource_scope("no-colon"), None);
+    }
 
     #[test]
     fn operation_names_map_to_iam_actions() {

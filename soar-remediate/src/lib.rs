@@ -18,8 +18,8 @@ pub mod guide {
     #![doc = include_str!("../../docs/writing-a-remediation.md")]
 }
 
-pub use context::{Context, Settings};
+pub use context::{Context, ContextFactory, Settings};
 pub use error::RemediationError;
 pub use registry::{DuplicateControl, Registry, UnknownControls};
 pub use remediation::{Change, ControlMeta, Outcome, Plan, PlanState, Remediation, Service};
-pub use run::{remediate, Mode, Report};
+pub use run::{remediate, remediate_finding, Mode, Report};

@@ -1,9 +1,10 @@
 //! [`Registry`]: every control, and everything derived from their metadata.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
+use crate::iam::{resource_scope, ResourceScope, ANY_RESOURCE};
 use crate::remediation::Remediation;
 
 /// The remediations, looked up by control ID.
@@ -95,7 +96,10 @@ impl Registry {
     }
 
     /// The least-privilege IAM policy for every control: the union of the
-    /// declared actions.
+    /// declared actions, one statement per resource type, each scoped to
+    /// the resources its actions can be granted on (see
+    /// [`crate::iam::resource_scope`]). The ARNs are CloudFormation `Fn::Sub`
+    /// strings with `${AWS::Partition}` and `${AWS::AccountId}`.
     pub fn iam_policy(&self) -> Value {
         policy(
             self.iter()
@@ -154,19 +158,30 @@ impl soar_core::RemediableControls for Registry {
     fn is_remediable(&self, control_id: &str) -> bool {
         self.get(control_id).is_some()
     }
+
+    fn is_destructive(&self, control_id: &str) -> bool {
+        self.get(control_id).is_some_and(|c| c.meta().destructive)
+    }
 }
 
 fn policy<'a>(actions: impl Iterator<Item = &'a str>) -> Value {
-    let actions: BTreeSet<&str> = actions.collect();
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "SoarRemediations",
-            "Effect": "Allow",
-            "Action": actions,
-            "Resource": "*",
-        }],
-    })
+    let mut by_scope: BTreeMap<ResourceScope, BTreeSet<&str>> = BTreeMap::new();
+    for action in actions {
+        let scope = resource_scope(action).unwrap_or(ANY_RESOURCE);
+        by_scope.entry(scope).or_default().insert(action);
+    }
+    let statements: Vec<Value> = by_scope
+        .into_iter()
+        .map(|(scope, actions)| {
+            json!({
+                "Sid": scope.sid,
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": scope.arn,
+            })
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// Sorts `S3.10` after `S3.9`.
@@ -270,41 +285,106 @@ mod tests {
     }
 
     #[test]
-    fn iam_policy_is_the_sorted_union_of_declared_actions() {
+    fn every_declared_action_is_granted_once_on_its_resource_type() {
         let registry = Registry::default();
         let policy = registry.iam_policy();
         assert_eq!(policy["Version"], "2012-10-17");
-        let statement = &policy["Statement"][0];
-        assert_eq!(
-            (statement["Effect"].as_str(), statement["Resource"].as_str()),
-            (Some("Allow"), Some("*"))
-        );
-        let actions: Vec<&str> = statement["Action"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        let expected: BTreeSet<&str> = registry
-            .iter()
-            .flat_map(|c| c.meta().iam_actions.iter().copied())
-            .collect();
-        assert_eq!(actions, expected.into_iter().collect::<Vec<_>>());
+        let mut granted = BTreeSet::new();
+        for statement in policy["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            let resource = statement["Resource"].as_str().unwrap();
+            for action in statement["Action"].as_array().unwrap() {
+                let action = action.as_str().unwrap();
+                assert!(granted.insert(action), "{action} is granted twice");
+                if resource == "*" {
+                    assert!(
+                        crate::iam::ACTIONS_WITHOUT_RESOURCE_TYPES.contains(&action),
+                        "{action} is granted on every resource, but has a resource type"
+                    );
+                } else {
+                    let service = action.split_once(':').unwrap().0;
+                    assert!(
+                        resource.starts_with(&format!("arn:${{AWS::Partition}}:{service}:")),
+                        "{action} is granted on {resource}"
+                    );
+                }
+            }
+        }
+        for control in registry.iter() {
+            for action in control.meta().iam_actions {
+                assert!(granted.contains(action), "{action} is not granted");
+            }
+        }
     }
 
     #[cfg(feature = "s3")]
     #[test]
     fn policy_for_some_controls_and_unknown_ids() {
         let registry = Registry::default();
-        let policy = registry.iam_policy_for(&["S3.5"]).unwrap();
-        assert_eq!(
-            policy["Statement"][0]["Action"],
-            json!(["s3:GetBucketPolicy", "s3:PutBucketPolicy"])
-        );
+        // Written out by hand: what S3.1 and S3.5 need, and where.
+        let expected = json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "SoarS3Buckets",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
+                    "Resource": "arn:${AWS::Partition}:s3:::*",
+                },
+                {
+                    "Sid": "SoarActionsWithoutResourceTypes",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+                    "Resource": "*",
+                },
+            ],
+        });
+        let mut policy = registry.iam_policy_for(&["S3.5", "s3.1"]).unwrap();
+        // Statement order follows the scopes' order; compare as sets.
+        let sort = |v: &mut Value| {
+            v["Statement"]
+                .as_array_mut()
+                .unwrap()
+                .sort_by_key(|s| s["Sid"].as_str().map(str::to_owned));
+        };
+        let mut expected = expected;
+        sort(&mut policy);
+        sort(&mut expected);
+        assert_eq!(policy, expected);
         assert_eq!(
             registry.iam_policy_for(&["S3.5", "XYZ.1"]),
             Err(UnknownControls(vec!["XYZ.1".into()]))
         );
+    }
+
+    #[test]
+    fn no_control_declares_an_action_twice() {
+        // Every change a plan names is checked against these declarations
+        // in each control's tests, with `testkit::assert_changes_declared`.
+        for control in Registry::default().iter() {
+            let meta = control.meta();
+            let mut seen = BTreeSet::new();
+            for action in meta.iam_actions {
+                assert!(
+                    seen.insert(action),
+                    "{:?} declares {action} twice",
+                    meta.ids
+                );
+            }
+        }
+    }
+
+    #[cfg(all(feature = "s3", feature = "ecr"))]
+    #[test]
+    fn controls_that_delete_data_are_destructive() {
+        use soar_core::RemediableControls;
+        let registry = Registry::default();
+        for id in ["S3.10", "ECR.3"] {
+            assert!(registry.is_destructive(id), "{id} deletes data");
+        }
+        for id in ["S3.2", "S3.5", "ECR.1"] {
+            assert!(!registry.is_destructive(id), "{id}");
+        }
     }
 
     #[cfg(feature = "s3")]

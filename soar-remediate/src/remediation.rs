@@ -4,7 +4,7 @@
 //! A remediation is four methods. `meta` says what the control is and what
 //! it may do; `plan` reads the resource and says what would change (it never
 //! writes); `apply` makes exactly those changes; `verify` reads the resource
-//! again and says whether the control now passes. [`crate::run`] drives the
+//! again and says whether the control now passes. [`crate::remediate`] drives the
 //! four and turns every error into an [`Outcome`], so no failure is silent.
 //!
 //! # Contract, and the traps
@@ -15,9 +15,16 @@
 //!   [`PlanState::AlreadyCompliant`] and `apply` is never called, so running a
 //!   remediation twice makes no second write.
 //! - **A resource that is gone is not a failure.** Return the SDK error;
-//!   [`crate::run`] turns a not-found error into [`Outcome::Suppress`].
+//!   [`crate::remediate`] turns a not-found error into [`Outcome::Suppress`]
+//!   when the lookup ran in the finding's own account and Region, and into
+//!   a ticket anywhere else.
+//! - **Act only through the [`Context`](crate::Context).** Its clients are
+//!   in the finding's account and Region; build ARNs with
+//!   [`Context::partition`](crate::Context::partition), never a literal
+//!   `arn:aws`, and pass the account as `expected_bucket_owner` on S3 calls.
 //! - **Do not retry throttling yourself.** The SDK clients from
-//!   [`Context`](crate::Context) retry throttled calls with capped backoff.
+//!   [`Context`](crate::Context) retry throttled calls with the one retry
+//!   policy, configured with the SDK configuration.
 //! - **Declare every IAM action** the SDK calls need in
 //!   [`ControlMeta::iam_actions`]: the registry's IAM policy is built from
 //!   them, and the test kit checks the calls a control makes against them.
@@ -207,6 +214,7 @@ pub enum Outcome {
     /// The resource already complied; nothing was written.
     AlreadyCompliant,
     /// The finding should be suppressed.
+    #[serde(rename = "suppressed")]
     Suppress {
         /// Why.
         reason: String,

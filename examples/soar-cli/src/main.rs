@@ -6,26 +6,37 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use soar_asff::Event;
+use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports, Scratchpad};
-use soar_remediate::{Context, Mode, Registry, Settings};
+use soar_remediate::{remediate_finding, ContextFactory, Mode, Registry, Settings};
 
 const USAGE: &str = "\
 usage:
   soar process --finding FILE [--dry-run] [--config FILE]
   soar score --finding FILE [--config FILE]
-  soar remediate --finding FILE [--dry-run] [--settings FILE]
+  soar remediate --finding FILE [--role-name NAME] [--external-id ID]
+                 [--dry-run] [--settings FILE] [--config FILE]
   soar controls [--json | --markdown]
   soar iam-policy [--controls ID...]
 
 FILE is an EventBridge event (Security Hub imported or custom action) or a
 bare ASFF finding. process and score run offline: accounts come from
---config, and every write stays in memory. remediate acts on the account
-the default credential chain and AWS_REGION / AWS_ENDPOINT_URL give.";
+--config, and every write stays in memory.
+
+remediate fixes each finding of the event in the finding's own account and
+Region: with the default credential chain in the caller's own account, and
+through the role NAME assumed in any other (default: $SOAR_ROLE_NAME). With
+no way into an account the outcome is `ticket` and nothing is changed
+anywhere. It prints one JSON object per finding, one per line (a single
+object for one finding). --settings holds the remediation settings, --config
+the AWS retry policy (`aws_retry`). AWS_ENDPOINT_URL points it at an
+emulator.";
 
 /// Why a command failed, and so which exit code it gets.
 #[derive(Debug)]
@@ -43,6 +54,8 @@ struct Args {
     finding: Option<PathBuf>,
     config: Option<PathBuf>,
     settings: Option<PathBuf>,
+    role_name: Option<String>,
+    external_id: Option<String>,
     dry_run: bool,
     json: bool,
     markdown: bool,
@@ -67,6 +80,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, Failure> {
             "--finding" => parsed.finding = Some(value("--finding")?),
             "--config" => parsed.config = Some(value("--config")?),
             "--settings" => parsed.settings = Some(value("--settings")?),
+            "--role-name" => parsed.role_name = Some(text(value("--role-name")?)),
+            "--external-id" => parsed.external_id = Some(text(value("--external-id")?)),
             "--dry-run" => parsed.dry_run = true,
             "--json" => parsed.json = true,
             "--markdown" => parsed.markdown = true,
@@ -85,6 +100,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         }
     }
     Ok(parsed)
+}
+
+fn text(path: PathBuf) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
@@ -165,49 +184,59 @@ fn score(args: &Args) -> Result<Value, Failure> {
     Ok(json!({ "event": normalized, "triage": triage, "findings": findings }))
 }
 
-/// `soar remediate`: run the finding's control against AWS (or an emulator).
-async fn remediate(args: &Args) -> Result<Value, Failure> {
+/// `soar remediate`: each finding's control, in the finding's own account and
+/// Region, against AWS (or an emulator).
+async fn remediate(args: &Args) -> Result<Output, Failure> {
     let event = read_event(args.finding.as_ref())?;
-    let finding = event.findings().first().cloned().ok_or_else(|| {
-        Failure::Input(format!("a {} event carries no ASFF finding", event.kind()))
-    })?;
-    let settings = match &args.settings {
+    if event.findings().is_empty() {
+        return Err(Failure::Input(format!(
+            "a {} event carries no ASFF finding",
+            event.kind()
+        )));
+    }
+    let settings: Settings = match &args.settings {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
-            serde_json::from_str(&text)
-                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?
+            let mut deserializer = serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                Failure::Input(format!("{}: {}: {}", path.display(), e.path(), e.inner()))
+            })?
         }
         None => Settings::default(),
     };
-    let registry = Registry::default();
-    let Some(control) = finding.control_id().and_then(|id| registry.get(id)) else {
-        let id = finding.control_id().unwrap_or("(none)");
-        return Ok(json!({
-            "control_id": finding.control_id(),
-            "resource": finding.primary_resource().map(|r| &r.id),
-            "outcome": "ticket",
-            "reason": format!("no automatic remediation for control {id}"),
-            "actions_taken": [],
-            "changes": [],
-        }));
-    };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-    {
-        if let Some(region) = finding.resource_region() {
-            loader = loader.region(aws_types::region::Region::new(region.to_owned()));
-        }
+    let config = read_config(args.config.as_ref())?;
+    // One retry policy for every AWS call: the SDK's standard mode,
+    // configured here once.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(config.aws_retry.retry_config())
+        .load()
+        .await;
+    let role_name = args
+        .role_name
+        .clone()
+        .or_else(|| std::env::var("SOAR_ROLE_NAME").ok());
+    let mut sessions =
+        AssumeRoleSessions::new(sdk.clone(), aws_sdk_sts::Client::new(&sdk), role_name);
+    if let Some(external_id) = &args.external_id {
+        sessions = sessions.external_id(external_id);
     }
-    let sdk = loader.load().await;
-    let ctx = Context::new(sdk, finding.resource_account_id()).with_settings(settings);
+    let contexts = ContextFactory::new(Arc::new(sessions)).with_settings(settings);
     let mode = if args.dry_run {
         Mode::DryRun
     } else {
         Mode::Apply
     };
-    let report = soar_remediate::remediate(control, &ctx, &finding, mode).await;
-    serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))
+    let registry = Registry::default();
+    let mut reports = Vec::with_capacity(event.findings().len());
+    for finding in event.findings() {
+        let report = remediate_finding(&registry, &contexts, finding, mode).await;
+        reports.push(serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?);
+    }
+    Ok(match reports.len() {
+        1 => Output::Json(reports.remove(0)),
+        _ => Output::JsonLines(reports),
+    })
 }
 
 /// `soar controls`: every control and what it needs.
@@ -268,7 +297,11 @@ fn iam_policy(args: &Args) -> Result<Value, Failure> {
 /// What a command prints.
 #[derive(Debug)]
 enum Output {
+    /// One JSON document, pretty-printed.
     Json(Value),
+    /// One compact JSON document per line.
+    JsonLines(Vec<Value>),
+    /// Plain text.
     Text(String),
 }
 
@@ -276,7 +309,7 @@ async fn run(args: Args) -> Result<Output, Failure> {
     match args.command.as_str() {
         "process" => process(&args).await.map(Output::Json),
         "score" => score(&args).map(Output::Json),
-        "remediate" => remediate(&args).await.map(Output::Json),
+        "remediate" => remediate(&args).await,
         "controls" => controls(&args),
         "iam-policy" => iam_policy(&args).map(Output::Json),
         "-h" | "--help" | "help" => Err(Failure::Input(USAGE.to_owned())),
@@ -296,6 +329,12 @@ async fn main() -> ExitCode {
         Output::Json(value) => {
             serde_json::to_string_pretty(&value).map_err(|e| Failure::Internal(e.to_string()))
         }
+        Output::JsonLines(values) => values
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lines| lines.join("\n"))
+            .map_err(|e| Failure::Internal(e.to_string())),
         Output::Text(text) => Ok(text.trim_end().to_owned()),
     }) {
         Ok(text) => {
@@ -320,7 +359,7 @@ mod tests {
     fn json(output: Output) -> Value {
         match output {
             Output::Json(value) => value,
-            Output::Text(text) => panic!("expected JSON, got {text}"),
+            other => panic!("expected one JSON document, got {other:?}"),
         }
     }
 
@@ -411,8 +450,24 @@ mod tests {
         };
         assert_eq!(markdown, Registry::default().catalogue_markdown());
         let policy = json(run(args("iam-policy --controls S3.5 KMS.4")).await.unwrap());
-        let actions = policy["Statement"][0]["Action"].as_array().unwrap().len();
-        assert_eq!(actions, 5);
+        let scoped: Vec<(&str, usize)> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["Resource"].as_str().unwrap(),
+                    s["Action"].as_array().unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            scoped,
+            [
+                ("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*", 3),
+                ("arn:${AWS::Partition}:s3:::*", 2)
+            ]
+        );
         let unknown = run(args("iam-policy --controls NOPE.1")).await.unwrap_err();
         assert!(matches!(unknown, Failure::Input(m) if m.contains("NOPE.1")));
     }
@@ -422,5 +477,33 @@ mod tests {
         let out = json(run(args("remediate --finding @/testdata/asff/securityhub-fsbp-lambda-1-failed.json --dry-run")).await.unwrap());
         assert_eq!(out["outcome"], "ticket");
         assert!(out["reason"].as_str().unwrap().contains("Lambda.1"));
+    }
+
+    #[test]
+    fn remediate_takes_a_role_and_an_external_id() {
+        let parsed = args(
+            "remediate --finding f.json --role-name SoarRemediation --external-id ext-1 --dry-run",
+        );
+        assert_eq!(parsed.role_name.as_deref(), Some("SoarRemediation"));
+        assert_eq!(parsed.external_id.as_deref(), Some("ext-1"));
+        assert!(parsed.dry_run);
+    }
+
+    #[tokio::test]
+    async fn remediate_rejects_bad_settings_naming_the_member() {
+        let dir = std::env::temp_dir().join(format!("soar-cli-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = dir.join("settings.json");
+        std::fs::write(&settings, r#"{"destructive_controls": ["*"]}"#).unwrap();
+        let failure = run(args(&format!(
+            "remediate --finding @/examples/findings/s3-8-block-public-access-failed.json --settings {}",
+            settings.display()
+        )))
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&failure, Failure::Input(m) if m.contains("destructive_controls") && m.contains("one control ID at a time")),
+            "{failure:?}"
+        );
     }
 }

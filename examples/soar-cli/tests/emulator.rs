@@ -51,9 +51,13 @@ async fn remediate_fixes_a_real_finding_then_finds_it_compliant() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/asff/securityhub-fsbp-s3-8-failed.json"
     );
+    // The published finding is from account 111111111111; moto serves the
+    // caller as 123456789012, so move the finding there: soar only acts in
+    // the account a finding names.
     let finding = std::fs::read_to_string(fixture)
         .unwrap()
-        .replace("arn:aws:s3:::example", &format!("arn:aws:s3:::{bucket}"));
+        .replace("arn:aws:s3:::example", &format!("arn:aws:s3:::{bucket}"))
+        .replace("111111111111", "123456789012");
     let path = std::env::temp_dir().join(format!("{bucket}.json"));
     std::fs::write(&path, finding).unwrap();
     let path = path.to_str().unwrap();
@@ -98,4 +102,181 @@ async fn remediate_fixes_a_real_finding_then_finds_it_compliant() {
 
     let (code, _, stderr) = soar(&["remediate", "--finding", "/nonexistent.json"]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+/// Creates table `name` in moto's `account` (through an assumed role for an
+/// account other than the default one) in eu-west-1, and returns its client.
+async fn table_in(account: &str, name: &str) -> aws_sdk_dynamodb::Client {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .load()
+        .await;
+    let sdk = if account == "123456789012" {
+        base
+    } else {
+        let assumed = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/soar-remediation"))
+            .role_session_name("soar-cli-test")
+            .send()
+            .await
+            .unwrap();
+        let c = assumed.credentials().unwrap();
+        let credentials = aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "soar-cli-test",
+        );
+        base.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build()
+    };
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+}
+
+async fn protected(client: &aws_sdk_dynamodb::Client, name: &str) -> bool {
+    client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .and_then(|t| t.deletion_protection_enabled())
+        .unwrap_or(false)
+}
+
+/// A Security Hub event with one DynamoDB.6 finding per table, each in
+/// account 222222222222 and eu-west-1, while the CLI runs as moto's default
+/// account with `AWS_REGION=us-east-1`.
+fn member_event(tables: &[&str]) -> String {
+    let findings: Vec<Value> = tables
+        .iter()
+        .map(|name| {
+            serde_json::json!({
+                "SchemaVersion": "2018-10-08",
+                "Id": format!("arn:aws:securityhub:eu-west-1:222222222222:security-control/DynamoDB.6/finding/{name}"),
+                "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
+                "GeneratorId": "security-control/DynamoDB.6",
+                "AwsAccountId": "222222222222",
+                "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+                "CreatedAt": "2026-01-01T00:00:00Z",
+                "UpdatedAt": "2026-01-01T00:00:00Z",
+                "Severity": {"Label": "MEDIUM"},
+                "Title": "DynamoDB.6",
+                "Description": "deletion protection",
+                "Region": "eu-west-1",
+                "Resources": [{
+                    "Type": "AwsDynamoDbTable",
+                    "Id": format!("arn:aws:dynamodb:eu-west-1:222222222222:table/{name}"),
+                    "Partition": "aws",
+                    "Region": "eu-west-1"
+                }],
+                "Compliance": {"Status": "FAILED", "SecurityControlId": "DynamoDB.6"},
+                "Workflow": {"Status": "NEW"},
+                "RecordState": "ACTIVE"
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "Security Hub Findings - Imported",
+        "source": "aws.securityhub",
+        "account": "123456789012",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"findings": findings}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn remediate_acts_in_each_findings_account_only_through_the_role() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let (first, second) = (format!("soar-cli-a-{nanos}"), format!("soar-cli-b-{nanos}"));
+    let member_a = table_in("222222222222", &first).await;
+    table_in("222222222222", &second).await;
+    let callers = table_in("123456789012", &first).await;
+    let path = std::env::temp_dir().join(format!("{first}.json"));
+    std::fs::write(&path, member_event(&[&first, &second])).unwrap();
+    let path = path.to_str().unwrap();
+
+    // No role: every finding of the event is a ticket naming the account,
+    // printed as one JSON object per line, and nothing changes anywhere.
+    let output = Command::new(env!("CARGO_BIN_EXE_soar"))
+        .args(["remediate", "--finding", path])
+        .env_remove("SOAR_ROLE_NAME")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reports: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 2, "{stdout}");
+    for report in &reports {
+        assert_eq!(report["outcome"], "ticket", "{report}");
+        assert_eq!(report["account_id"], "222222222222");
+        assert!(
+            report["reason"]
+                .as_str()
+                .unwrap()
+                .contains("account 222222222222"),
+            "{report}"
+        );
+    }
+    assert!(!protected(&member_a, &first).await);
+    assert!(!protected(&callers, &first).await);
+
+    // With the role (from SOAR_ROLE_NAME), each table is fixed in its own
+    // account and Region; the caller's same-named table is left alone.
+    let output = Command::new(env!("CARGO_BIN_EXE_soar"))
+        .args(["remediate", "--finding", path])
+        .env("SOAR_ROLE_NAME", "soar-remediation")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for line in stdout.lines() {
+        let report: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(report["outcome"], "remediated", "{report}");
+        assert_eq!(report["region"], "eu-west-1");
+    }
+    assert!(protected(&member_a, &first).await);
+    assert!(!protected(&callers, &first).await);
 }

@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 use super::port_error;
+use crate::error_class::ErrorClass;
 use crate::ports::{EventRecord, PortError, RecordKind, RecordStore, TicketRecord};
-use crate::retry::ErrorClass;
 
 const PORT: &str = "RecordStore";
 

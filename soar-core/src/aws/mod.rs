@@ -36,7 +36,7 @@ pub use session::{AmbientSessions, AssumeRoleSessions, SessionFactory};
     feature = "dynamodb",
     feature = "sts"
 ))]
-use crate::{ports::PortError, retry::describe_error};
+use crate::{error_class::describe_error, ports::PortError};
 
 /// A [`PortError`] from an SDK error, classified by its AWS error code.
 #[cfg(any(

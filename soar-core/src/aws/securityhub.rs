@@ -1,7 +1,5 @@
 //! [`FindingUpdater`] on Security Hub.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_securityhub::types::{
     AwsSecurityFindingIdentifier, NoteUpdate, SeverityUpdate, WorkflowUpdate,
@@ -14,33 +12,25 @@ use super::port_error;
 use crate::ports::{
     BatchReport, FailedFinding, FindingRef, FindingUpdate, FindingUpdater, PortError,
 };
-use crate::retry::{retry, Backoff, Jitter, Sleep, SplitMix, TokioSleep};
 
 const PORT: &str = "FindingUpdater";
 
 /// `BatchUpdateFindings` and `BatchImportFindings`, in batches of at most
-/// 100, retrying throttled batches with capped, jittered backoff.
+/// 100.
+///
+/// Throttled batches are retried by the client's own retry layer (the SDK's
+/// standard mode, configured from [`crate::AwsRetry`]); there is no second
+/// loop here, so a batch is sent at most the configured number of times.
 ///
 /// A batch that fails for good (access denied, invalid input) does not stop
 /// the others: its findings are reported in [`BatchReport::failed`] with the
 /// error code, next to the findings Security Hub itself reported as
 /// unprocessed. IAM actions: `securityhub:BatchUpdateFindings`,
 /// `securityhub:BatchImportFindings`.
+#[derive(Debug, Clone)]
 pub struct SecurityHubUpdater {
     client: Client,
     updated_by: String,
-    backoff: Backoff,
-    sleep: Arc<dyn Sleep>,
-    jitter: Arc<dyn Jitter>,
-}
-
-impl std::fmt::Debug for SecurityHubUpdater {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecurityHubUpdater")
-            .field("updated_by", &self.updated_by)
-            .field("backoff", &self.backoff)
-            .finish_non_exhaustive()
-    }
 }
 
 impl SecurityHubUpdater {
@@ -49,29 +39,12 @@ impl SecurityHubUpdater {
         SecurityHubUpdater {
             client,
             updated_by: "soar".to_owned(),
-            backoff: Backoff::default(),
-            sleep: Arc::new(TokioSleep),
-            jitter: Arc::new(SplitMix::from_clock()),
         }
     }
 
     /// Signs notes with `name` (`Note.UpdatedBy`).
     pub fn updated_by(mut self, name: impl Into<String>) -> Self {
         self.updated_by = name.into();
-        self
-    }
-
-    /// Retries throttled batches with `backoff`, waiting with `sleep` and
-    /// jittering with `jitter` (tests pass a recorder and a fixed value).
-    pub fn with_retry(
-        mut self,
-        backoff: Backoff,
-        sleep: Arc<dyn Sleep>,
-        jitter: Arc<dyn Jitter>,
-    ) -> Self {
-        self.backoff = backoff;
-        self.sleep = sleep;
-        self.jitter = jitter;
         self
     }
 
@@ -90,44 +63,33 @@ impl SecurityHubUpdater {
                     .build()
             })
             .collect();
-        let send = || {
-            self.client
-                .batch_update_findings()
-                .set_finding_identifiers(Some(identifiers.clone()))
-                .set_workflow(
-                    update
-                        .workflow_status
-                        .map(|s| WorkflowUpdate::builder().status(s.as_str().into()).build()),
-                )
-                .set_severity(
-                    update
-                        .severity
-                        .map(|l| SeverityUpdate::builder().label(l.as_str().into()).build()),
-                )
-                .set_note(update.note.as_ref().map(|text| {
-                    NoteUpdate::builder()
-                        .text(text)
-                        .updated_by(&self.updated_by)
-                        .build()
-                }))
-                .set_user_defined_fields(
-                    (!update.user_defined_fields.is_empty())
-                        .then(|| update.user_defined_fields.clone().into_iter().collect()),
-                )
-                .send()
-        };
-        let result = retry(
-            &self.backoff,
-            self.sleep.as_ref(),
-            self.jitter.as_ref(),
-            class_of,
-            || async {
-                send()
-                    .await
-                    .map_err(|e| port_error(PORT, "BatchUpdateFindings", &e))
-            },
-        )
-        .await;
+        let result = self
+            .client
+            .batch_update_findings()
+            .set_finding_identifiers(Some(identifiers))
+            .set_workflow(
+                update
+                    .workflow_status
+                    .map(|s| WorkflowUpdate::builder().status(s.as_str().into()).build()),
+            )
+            .set_severity(
+                update
+                    .severity
+                    .map(|l| SeverityUpdate::builder().label(l.as_str().into()).build()),
+            )
+            .set_note(update.note.as_ref().map(|text| {
+                NoteUpdate::builder()
+                    .text(text)
+                    .updated_by(&self.updated_by)
+                    .build()
+            }))
+            .set_user_defined_fields(
+                (!update.user_defined_fields.is_empty())
+                    .then(|| update.user_defined_fields.clone().into_iter().collect()),
+            )
+            .send()
+            .await
+            .map_err(|e| port_error(PORT, "BatchUpdateFindings", &e));
         match result {
             Ok(output) => {
                 report
@@ -149,10 +111,6 @@ impl SecurityHubUpdater {
             Err(error) => fail_all(report, batch.iter().cloned(), &error),
         }
     }
-}
-
-fn class_of(error: &PortError) -> crate::retry::ErrorClass {
-    error.class
 }
 
 fn finding_ref(identifier: &AwsSecurityFindingIdentifier) -> FindingRef {
@@ -198,21 +156,13 @@ impl FindingUpdater for SecurityHubUpdater {
             .into_iter()
             .zip(findings.chunks(BATCH_LIMIT))
         {
-            let result = retry(
-                &self.backoff,
-                self.sleep.as_ref(),
-                self.jitter.as_ref(),
-                class_of,
-                || async {
-                    self.client
-                        .batch_import_findings()
-                        .set_findings(Some(batch.clone()))
-                        .send()
-                        .await
-                        .map_err(|e| port_error(PORT, "BatchImportFindings", &e))
-                },
-            )
-            .await;
+            let result = self
+                .client
+                .batch_import_findings()
+                .set_findings(Some(batch))
+                .send()
+                .await
+                .map_err(|e| port_error(PORT, "BatchImportFindings", &e));
             match result {
                 Ok(output) => {
                     let failed: Vec<FailedFinding> = output

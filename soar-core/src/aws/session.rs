@@ -1,4 +1,12 @@
-//! Cross-account sessions: an SDK configuration for each member account.
+//! Cross-account sessions: an SDK configuration for the account and Region
+//! a finding's resource is in.
+//!
+//! A session is only ever given for the [`Location`] asked for. The ambient
+//! credentials serve the account they belong to and no other: a finding
+//! from another account gets a session through the configured role in that
+//! account, or an error that names the account and why, never the caller's
+//! own account by mistake. So a lookup cannot run in the wrong account, and
+//! a same-named resource in the caller's account is never touched.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -9,78 +17,103 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::Client;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::port_error;
+use crate::error_class::ErrorClass;
+use crate::location::Location;
 use crate::ports::PortError;
-use crate::retry::ErrorClass;
+
+const PORT: &str = "SessionFactory";
 
 /// Gives the SDK configuration to act in an account and Region.
 ///
 /// Build any service client from the result:
-/// `aws_sdk_s3::Client::new(&sessions.config_for(account, Some(region)).await?)`.
+/// `aws_sdk_s3::Client::new(&sessions.config_for(&location).await?)`. The
+/// configuration's Region is always `location.region`, whatever the base
+/// configuration (or `AWS_REGION`) says.
+///
+/// # Errors
+/// A [`PortError`] whose message names the account and the reason when no
+/// session can be had there: no role is configured for other accounts, or
+/// `AssumeRole` was denied. Callers turn it into a ticket.
 #[async_trait]
 pub trait SessionFactory: Send + Sync {
-    /// The configuration for `account_id`, in `region` (or the base
-    /// configuration's Region).
-    async fn config_for(
-        &self,
-        account_id: &str,
-        region: Option<&str>,
-    ) -> Result<SdkConfig, PortError>;
+    /// The configuration for `location`'s account, in its Region.
+    async fn config_for(&self, location: &Location) -> Result<SdkConfig, PortError>;
 }
 
-/// The ambient credentials for every account: for single-account use, and
-/// for tests and emulators.
+/// The ambient credentials, for the one account they belong to: for
+/// single-account use, tests and emulators. Any other account is refused.
 #[derive(Debug, Clone)]
 pub struct AmbientSessions {
     base: SdkConfig,
+    account_id: String,
 }
 
 impl AmbientSessions {
-    /// Sessions that all use `base`.
-    pub fn new(base: SdkConfig) -> Self {
-        AmbientSessions { base }
+    /// Sessions in `account_id`, the account of `base`'s credentials.
+    pub fn new(base: SdkConfig, account_id: impl Into<String>) -> Self {
+        AmbientSessions {
+            base,
+            account_id: account_id.into(),
+        }
     }
 }
 
-fn in_region(base: &SdkConfig, region: Option<&str>) -> SdkConfig {
-    match region {
-        Some(region) => base
-            .to_builder()
-            .region(Region::new(region.to_owned()))
-            .build(),
-        None => base.clone(),
+fn in_region(base: &SdkConfig, region: &str) -> SdkConfig {
+    base.to_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+fn unreachable(location: &Location, class: ErrorClass, reason: String) -> PortError {
+    PortError {
+        port: PORT,
+        operation: "AssumeRole",
+        class,
+        message: format!("cannot act in account {}: {reason}", location.account_id),
     }
 }
 
 #[async_trait]
 impl SessionFactory for AmbientSessions {
-    async fn config_for(
-        &self,
-        _account_id: &str,
-        region: Option<&str>,
-    ) -> Result<SdkConfig, PortError> {
-        Ok(in_region(&self.base, region))
+    async fn config_for(&self, location: &Location) -> Result<SdkConfig, PortError> {
+        if location.account_id != self.account_id {
+            return Err(unreachable(
+                location,
+                ErrorClass::AccessDenied,
+                format!(
+                    "these sessions hold credentials for account {} only",
+                    self.account_id
+                ),
+            ));
+        }
+        Ok(in_region(&self.base, &location.region))
     }
 }
 
-/// Sessions from `sts:AssumeRole` into `arn:<partition>:iam::<account>:role/<role>`,
-/// with the credentials cached per account until shortly before they expire.
+/// Sessions in the caller's own account with the ambient credentials, and in
+/// every other account through `sts:AssumeRole` into
+/// `arn:<partition>:iam::<account>:role/<role>`, the partition being the
+/// resource's. Credentials are cached per account until shortly before they
+/// expire.
 ///
-/// With no role name it uses the ambient credentials, like
-/// [`AmbientSessions`]. IAM action (in the calling account): `sts:AssumeRole`
-/// on the role in each member account.
+/// The caller's account is asked of STS (`GetCallerIdentity`, which needs no
+/// permission) once, unless given with [`AssumeRoleSessions::caller_account`].
+/// Without a role name, every other account is refused with a reason.
+/// IAM action (in the calling account): `sts:AssumeRole` on the role in each
+/// member account.
 pub struct AssumeRoleSessions {
     base: SdkConfig,
     sts: Client,
     role_name: Option<String>,
     external_id: Option<String>,
-    partition: String,
     session_name: String,
     refresh_before: Duration,
     clock: fn() -> SystemTime,
-    cache: Mutex<HashMap<String, Credentials>>,
+    caller_account: OnceCell<String>,
+    cache: Mutex<HashMap<(String, String), Credentials>>,
 }
 
 impl std::fmt::Debug for AssumeRoleSessions {
@@ -92,25 +125,25 @@ impl std::fmt::Debug for AssumeRoleSessions {
                 "external_id",
                 &self.external_id.as_ref().map(|_| "** redacted **"),
             )
-            .field("partition", &self.partition)
             .field("session_name", &self.session_name)
+            .field("caller_account", &self.caller_account.get())
             .finish_non_exhaustive()
     }
 }
 
 impl AssumeRoleSessions {
-    /// Sessions that assume `role_name` (or none: ambient credentials),
+    /// Sessions that assume `role_name` in other accounts (or reach none),
     /// calling STS with `sts`.
     pub fn new(base: SdkConfig, sts: Client, role_name: Option<String>) -> Self {
         AssumeRoleSessions {
             base,
             sts,
-            role_name,
+            role_name: role_name.filter(|name| !name.is_empty()),
             external_id: None,
-            partition: "aws".to_owned(),
             session_name: "soar".to_owned(),
             refresh_before: Duration::from_secs(5 * 60),
             clock: SystemTime::now,
+            caller_account: OnceCell::new(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -121,9 +154,10 @@ impl AssumeRoleSessions {
         self
     }
 
-    /// The partition of the role ARNs (`aws`, `aws-cn`, `aws-us-gov`).
-    pub fn partition(mut self, partition: impl Into<String>) -> Self {
-        self.partition = partition.into();
+    /// The account of the ambient credentials, when it is known, so that
+    /// STS is not asked.
+    pub fn caller_account(self, account_id: impl Into<String>) -> Self {
+        let _ = self.caller_account.set(account_id.into());
         self
     }
 
@@ -145,13 +179,36 @@ impl AssumeRoleSessions {
         self
     }
 
-    /// The ARN of the role in `account_id`.
-    pub fn role_arn(&self, account_id: &str) -> Option<String> {
-        let role = self.role_name.as_deref()?;
-        Some(format!(
-            "arn:{}:iam::{account_id}:role/{role}",
-            self.partition
-        ))
+    /// The role assumed in other accounts, if any.
+    pub fn role_name(&self) -> Option<&str> {
+        self.role_name.as_deref()
+    }
+
+    /// The account the ambient credentials belong to.
+    ///
+    /// # Errors
+    /// A [`PortError`] when STS cannot tell.
+    pub async fn own_account(&self) -> Result<&str, PortError> {
+        self.caller_account
+            .get_or_try_init(|| async {
+                let identity = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| port_error(PORT, "GetCallerIdentity", &e))?;
+                identity
+                    .account()
+                    .map(str::to_owned)
+                    .ok_or_else(|| PortError {
+                        port: PORT,
+                        operation: "GetCallerIdentity",
+                        class: ErrorClass::Other,
+                        message: "STS returned no account".to_owned(),
+                    })
+            })
+            .await
+            .map(String::as_str)
     }
 
     fn is_fresh(&self, credentials: &Credentials) -> bool {
@@ -162,11 +219,12 @@ impl AssumeRoleSessions {
 
     async fn credentials(
         &self,
-        account_id: &str,
+        location: &Location,
         role_arn: &str,
     ) -> Result<Credentials, PortError> {
+        let key = (location.partition.clone(), location.account_id.clone());
         let mut cache = self.cache.lock().await;
-        if let Some(credentials) = cache.get(account_id).filter(|c| self.is_fresh(c)) {
+        if let Some(credentials) = cache.get(&key).filter(|c| self.is_fresh(c)) {
             return Ok(credentials.clone());
         }
         let output = self
@@ -177,12 +235,20 @@ impl AssumeRoleSessions {
             .set_external_id(self.external_id.clone())
             .send()
             .await
-            .map_err(|e| port_error("SessionFactory", "AssumeRole", &e))?;
-        let issued = output.credentials().ok_or_else(|| PortError {
-            port: "SessionFactory",
-            operation: "AssumeRole",
-            class: ErrorClass::Other,
-            message: format!("STS returned no credentials for {role_arn}"),
+            .map_err(|e| {
+                let error = port_error(PORT, "AssumeRole", &e);
+                unreachable(
+                    location,
+                    error.class,
+                    format!("assuming {role_arn} failed: {}", error.message),
+                )
+            })?;
+        let issued = output.credentials().ok_or_else(|| {
+            unreachable(
+                location,
+                ErrorClass::Other,
+                format!("STS returned no credentials for {role_arn}"),
+            )
         })?;
         let expiry = SystemTime::try_from(*issued.expiration()).ok();
         let credentials = Credentials::new(
@@ -192,27 +258,32 @@ impl AssumeRoleSessions {
             expiry,
             "soar-assume-role",
         );
-        cache.insert(account_id.to_owned(), credentials.clone());
+        cache.insert(key, credentials.clone());
         Ok(credentials)
     }
 }
 
 #[async_trait]
 impl SessionFactory for AssumeRoleSessions {
-    async fn config_for(
-        &self,
-        account_id: &str,
-        region: Option<&str>,
-    ) -> Result<SdkConfig, PortError> {
-        let Some(role_arn) = self.role_arn(account_id) else {
-            return Ok(in_region(&self.base, region));
+    async fn config_for(&self, location: &Location) -> Result<SdkConfig, PortError> {
+        if self.own_account().await? == location.account_id {
+            return Ok(in_region(&self.base, &location.region));
+        }
+        let Some(role) = self.role_name.as_deref() else {
+            return Err(unreachable(
+                location,
+                ErrorClass::AccessDenied,
+                "it is not the caller's account and no role name is configured to assume there"
+                    .to_owned(),
+            ));
         };
-        let credentials = self.credentials(account_id, &role_arn).await?;
+        let role_arn = location.role_arn(role);
+        let credentials = self.credentials(location, &role_arn).await?;
         let config = self
             .base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .build();
-        Ok(in_region(&config, region))
+        Ok(in_region(&config, &location.region))
     }
 }

@@ -15,7 +15,7 @@ use super::{
     TicketSystem,
 };
 use crate::account::AccountData;
-use crate::retry::ErrorClass;
+use crate::error_class::ErrorClass;
 
 // A poisoned lock only means another test thread panicked; the data is
 // still what was written, so keep going with it.

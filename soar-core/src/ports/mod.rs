@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use soar_asff::{Finding, SeverityLabel, WorkflowStatus};
 
 use crate::account::AccountData;
-use crate::retry::ErrorClass;
+use crate::error_class::ErrorClass;
 
 /// A failed call through a port.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

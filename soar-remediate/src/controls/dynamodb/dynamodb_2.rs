@@ -10,6 +10,7 @@ use super::table;
 use crate::controls::{control_id, is_true};
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What DynamoDB.2 is and the IAM actions it needs.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["DynamoDB.2"],
     title: "DynamoDB tables have point-in-time recovery enabled",
@@ -24,7 +25,8 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some("soar:dynamodb:no-pit-recovery"),
 };
 
-/// Turns on point-in-time recovery.
+/// Turns on point-in-time recovery (with DynamoDB's default recovery
+/// period), unless the table is tagged `soar:dynamodb:no-pit-recovery=true`.
 pub(crate) struct EnablePointInTimeRecovery;
 
 async fn recovers(ctx: &Context, name: &str) -> Result<bool, RemediationError> {
@@ -50,7 +52,7 @@ impl Remediation for EnablePointInTimeRecovery {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let (name, arn) = table(finding, control)?;
+        let (name, arn) = table(ctx, finding, control)?;
         let tags = ctx
             .dynamodb()
             .list_tags_of_resource()
@@ -103,30 +105,34 @@ impl Remediation for EnablePointInTimeRecovery {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        recovers(ctx, &table(finding, control_id(finding, META.ids))?.0).await
+        recovers(ctx, &table(ctx, finding, control_id(finding, META.ids))?.0).await
     }
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
     use aws_sdk_dynamodb::operation::describe_continuous_backups::{
         DescribeContinuousBackupsError, DescribeContinuousBackupsOutput,
     };
-    use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
+    use aws_sdk_dynamodb::operation::list_tags_of_resource::{
+        ListTagsOfResourceError, ListTagsOfResourceOutput,
+    };
     use aws_sdk_dynamodb::operation::update_continuous_backups::{
-        UpdateContinuousBackupsError, UpdateContinuousBackupsOutput,
+        UpdateContinuousBackupsError, UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput,
     };
     use aws_sdk_dynamodb::types::{
         ContinuousBackupsDescription, ContinuousBackupsStatus, PointInTimeRecoveryDescription, Tag,
     };
     use aws_sdk_dynamodb::Client;
+    use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+    use soar_core::Location;
 
     use super::*;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, Rule, RuleMode,
+        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        mock_context, test_sdk_config, MockResponseInterceptor, Rule, RuleMode,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, PlanState, Report};
 
     const ARN: &str = "arn:aws:dynamodb:us-east-1:111111111111:table/orders";
 
@@ -134,11 +140,18 @@ mod tests {
         finding_for("DynamoDB.2", "AwsDynamoDbTable", ARN)
     }
 
-    fn tags(exempt: bool) -> Rule {
+    /// ListTagsOfResource of the table `arn`, with the exemption tag or none.
+    fn tags_of(arn: &'static str, exempt: bool) -> Rule {
         mock!(Client::list_tags_of_resource)
-            .match_requests(|r| r.resource_arn() == Some(ARN))
+            .match_requests(move |r| r.resource_arn() == Some(arn))
             .then_output(move || {
-                let builder = ListTagsOfResourceOutput::builder();
+                let builder = ListTagsOfResourceOutput::builder().tags(
+                    Tag::builder()
+                        .key("team")
+                        .value("payments")
+                        .build()
+                        .unwrap(),
+                );
                 if exempt {
                     builder
                         .tags(
@@ -153,6 +166,10 @@ mod tests {
                     builder.build()
                 }
             })
+    }
+
+    fn tags(exempt: bool) -> Rule {
+        tags_of(ARN, exempt)
     }
 
     fn status(on: bool) -> DescribeContinuousBackupsOutput {
@@ -173,87 +190,139 @@ mod tests {
             .build()
     }
 
+    /// DescribeContinuousBackups of orders: `before` for the plan, then
+    /// `after` for every verify read.
     fn described(before: bool, after: bool) -> Rule {
         mock!(Client::describe_continuous_backups)
+            .match_requests(|r| r.table_name() == Some("orders"))
             .sequence()
             .output(move || status(before))
             .output(move || status(after))
+            .repeatedly()
             .build()
     }
 
-    fn enabling(
-        r: &aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsInput,
-    ) -> bool {
+    /// The one write DynamoDB.2 makes: point-in-time recovery on for
+    /// orders, with the default recovery period.
+    fn enabling(r: &UpdateContinuousBackupsInput) -> bool {
         r.table_name() == Some("orders")
-            && r.point_in_time_recovery_specification()
-                .map(|s| s.point_in_time_recovery_enabled())
-                == Some(true)
+            && r.point_in_time_recovery_specification().map(|s| {
+                (
+                    s.point_in_time_recovery_enabled(),
+                    s.recovery_period_in_days(),
+                )
+            }) == Some((true, None))
+    }
+
+    fn update() -> Rule {
+        mock!(Client::update_continuous_backups)
+            .match_requests(enabling)
+            .then_output(|| UpdateContinuousBackupsOutput::builder().build())
+    }
+
+    async fn run(rules: &[&Rule]) -> Report {
+        let (ctx, _) = mock_context(RuleMode::MatchAny, rules);
+        remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply).await
     }
 
     #[tokio::test]
     async fn turns_on_point_in_time_recovery() {
-        let (t, d) = (tags(false), described(false, true));
-        let u = mock!(Client::update_continuous_backups)
-            .match_requests(enabling)
-            .then_output(|| UpdateContinuousBackupsOutput::builder().build());
+        let (t, d, u) = (tags(false), described(false, true), update());
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&t, &d, &u]);
         let report = remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(u.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
     }
 
     #[tokio::test]
-    async fn recovering_or_tagged_tables_get_no_write() {
-        let (t, d) = (tags(false), described(true, true));
-        let u = mock!(Client::update_continuous_backups)
-            .then_output(|| UpdateContinuousBackupsOutput::builder().build());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &d, &u]);
-        assert_eq!(
-            remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
-        );
-        let t = tags(true);
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &u]);
-        assert!(matches!(
-            remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
+    async fn a_recovering_table_gets_no_write() {
+        let (t, d, u) = (tags(false), described(true, true), update());
+        let report = run(&[&t, &d, &u]).await;
+        assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(u.num_calls(), 0);
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
+    async fn a_table_tagged_as_not_needing_recovery_is_suppressed_with_no_write() {
+        // No DescribeContinuousBackups rule: an exempt table is not read
+        // further, and an unmatched request panics.
+        let (t, u) = (tags(true), update());
+        let report = run(&[&t, &u]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason }
+                if reason.contains("soar:dynamodb:no-pit-recovery=true")),
+            "{report:?}"
+        );
+        assert_eq!(u.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_finding_naming_only_the_table_reads_its_tags_in_the_contexts_partition() {
+        const CHINA_ARN: &str = "arn:aws-cn:dynamodb:cn-north-1:111111111111:table/orders";
+        let (t, d) = (tags_of(CHINA_ARN, false), described(false, false));
+        let mocks = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&t)
+            .with_rule(&d);
+        let china = Location::new("111111111111", "cn-north-1", "aws-cn");
+        let ctx =
+            Context::new(test_sdk_config(), china).with_interceptor(SharedInterceptor::new(mocks));
+        let named = finding_for("DynamoDB.2", "AwsDynamoDbTable", "orders");
+        let plan = EnablePointInTimeRecovery.plan(&ctx, &named).await.unwrap();
+        assert_eq!(
+            (plan.resource.as_str(), &plan.state),
+            ("orders", &PlanState::NeedsChanges)
+        );
+        assert_eq!(t.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_table_is_suppressed() {
+        // The tags are read first: a table that is gone fails there.
+        let gone = mock!(Client::list_tags_of_resource).then_error(|| {
+            ListTagsOfResourceError::generic(aws_error("ResourceNotFoundException", "gone"))
+        });
+        let report = run(&[&gone]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("ResourceNotFoundException")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_table_deleted_after_its_tags_were_read_is_suppressed() {
         let t = tags(false);
         let gone = mock!(Client::describe_continuous_backups).then_error(|| {
             DescribeContinuousBackupsError::generic(aws_error("TableNotFoundException", "gone"))
         });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &gone]);
-        assert!(matches!(
-            remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
+        let report = run(&[&t, &gone]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("TableNotFoundException")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket() {
         let (t, d) = (tags(false), described(false, false));
         let denied = mock!(Client::update_continuous_backups).then_error(|| {
             UpdateContinuousBackupsError::generic(aws_error("AccessDeniedException", "no"))
         });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &d, &denied]);
-        assert!(matches!(
-            remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
+        let report = run(&[&t, &d, &denied]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("UpdateContinuousBackups failed (access denied)")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_throttled_write_is_retried() {
         let (t, d) = (tags(false), described(false, true));
         let throttled = mock!(Client::update_continuous_backups)
             .match_requests(enabling)
@@ -263,13 +332,11 @@ mod tests {
             })
             .output(|| UpdateContinuousBackupsOutput::builder().build())
             .build();
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&t, &d, &throttled]);
-        assert!(matches!(
-            remediate(&EnablePointInTimeRecovery, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let report = run(&[&t, &d, &throttled]).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(throttled.num_calls(), 2);
     }
 }

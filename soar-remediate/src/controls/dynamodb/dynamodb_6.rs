@@ -7,6 +7,7 @@ use super::table;
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What DynamoDB.6 is and the IAM actions it needs.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["DynamoDB.6"],
     title: "DynamoDB tables have deletion protection enabled",
@@ -17,7 +18,7 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
-/// Turns on deletion protection.
+/// Turns on deletion protection. Nothing else about the table changes.
 pub(crate) struct ProtectFromDeletion;
 
 async fn is_protected(ctx: &Context, name: &str) -> Result<bool, RemediationError> {
@@ -42,7 +43,7 @@ impl Remediation for ProtectFromDeletion {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let (name, _) = table(finding, control)?;
+        let (name, _) = table(ctx, finding, control)?;
         if is_protected(ctx, &name).await? {
             return Ok(Plan::compliant(control, name));
         }
@@ -75,23 +76,25 @@ impl Remediation for ProtectFromDeletion {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        is_protected(ctx, &table(finding, control_id(finding, META.ids))?.0).await
+        is_protected(ctx, &table(ctx, finding, control_id(finding, META.ids))?.0).await
     }
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
     use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
-    use aws_sdk_dynamodb::operation::update_table::{UpdateTableError, UpdateTableOutput};
+    use aws_sdk_dynamodb::operation::update_table::{
+        UpdateTableError, UpdateTableInput, UpdateTableOutput,
+    };
     use aws_sdk_dynamodb::types::TableDescription;
     use aws_sdk_dynamodb::Client;
 
     use super::*;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, Rule, RuleMode,
+        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        mock_context, Rule, RuleMode,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, Report};
 
     fn finding() -> Finding {
         finding_for(
@@ -101,82 +104,102 @@ mod tests {
         )
     }
 
-    fn described(before: bool, after: bool) -> Rule {
-        let table = |on: bool| {
-            DescribeTableOutput::builder()
-                .table(
-                    TableDescription::builder()
-                        .table_name("orders")
-                        .deletion_protection_enabled(on)
-                        .build(),
-                )
-                .build()
-        };
-        mock!(Client::describe_table)
-            .match_requests(|r| r.table_name() == Some("orders"))
-            .sequence()
-            .output(move || table(before))
-            .output(move || table(after))
+    fn table_output(protected: bool) -> DescribeTableOutput {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("orders")
+                    .deletion_protection_enabled(protected)
+                    .build(),
+            )
             .build()
     }
 
-    fn protecting(r: &aws_sdk_dynamodb::operation::update_table::UpdateTableInput) -> bool {
-        r.table_name() == Some("orders") && r.deletion_protection_enabled() == Some(true)
+    /// DescribeTable of orders: `before` for the plan, then `after` for
+    /// every verify read.
+    fn described(before: bool, after: bool) -> Rule {
+        mock!(Client::describe_table)
+            .match_requests(|r| r.table_name() == Some("orders"))
+            .sequence()
+            .output(move || table_output(before))
+            .output(move || table_output(after))
+            .repeatedly()
+            .build()
+    }
+
+    /// The one write DynamoDB.6 makes: deletion protection on orders, and
+    /// nothing else of the table.
+    fn protecting(r: &UpdateTableInput) -> bool {
+        r.table_name() == Some("orders")
+            && r.deletion_protection_enabled() == Some(true)
+            && r.billing_mode().is_none()
+            && r.provisioned_throughput().is_none()
+            && r.attribute_definitions().is_empty()
+            && r.global_secondary_index_updates().is_empty()
+            && r.stream_specification().is_none()
+            && r.sse_specification().is_none()
+    }
+
+    fn update() -> Rule {
+        mock!(Client::update_table)
+            .match_requests(protecting)
+            .then_output(|| UpdateTableOutput::builder().build())
+    }
+
+    async fn run(rules: &[&Rule]) -> Report {
+        let (ctx, _) = mock_context(RuleMode::MatchAny, rules);
+        remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply).await
     }
 
     #[tokio::test]
     async fn turns_on_deletion_protection() {
-        let d = described(false, true);
-        let u = mock!(Client::update_table)
-            .match_requests(protecting)
-            .then_output(|| UpdateTableOutput::builder().build());
+        let (d, u) = (described(false, true), update());
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &u]);
         let report = remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(u.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
     }
 
     #[tokio::test]
-    async fn protected_table_gets_no_write() {
-        let d = described(true, true);
-        let u = mock!(Client::update_table).then_output(|| UpdateTableOutput::builder().build());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &u]);
-        assert_eq!(
-            remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
-        );
+    async fn a_protected_table_gets_no_write() {
+        let (d, u) = (described(true, true), update());
+        let report = run(&[&d, &u]).await;
+        assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(u.num_calls(), 0);
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
+    async fn a_deleted_table_is_suppressed() {
         let gone = mock!(Client::describe_table).then_error(|| {
             DescribeTableError::generic(aws_error("ResourceNotFoundException", "gone"))
         });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
-        assert!(matches!(
-            remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
+        let report = run(&[&gone]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("ResourceNotFoundException")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket() {
         let d = described(false, false);
         let denied = mock!(Client::update_table)
             .then_error(|| UpdateTableError::generic(aws_error("AccessDeniedException", "no")));
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &denied]);
-        assert!(matches!(
-            remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
+        let report = run(&[&d, &denied]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("UpdateTable failed (access denied)")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_throttled_write_is_retried() {
         let d = described(false, true);
         let throttled = mock!(Client::update_table)
             .match_requests(protecting)
@@ -184,13 +207,11 @@ mod tests {
             .error(|| UpdateTableError::generic(aws_error("ThrottlingException", "slow")))
             .output(|| UpdateTableOutput::builder().build())
             .build();
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &throttled]);
-        assert!(matches!(
-            remediate(&ProtectFromDeletion, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let report = run(&[&d, &throttled]).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(throttled.num_calls(), 2);
     }
 }

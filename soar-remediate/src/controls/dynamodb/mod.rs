@@ -7,8 +7,9 @@ use soar_asff::Finding;
 
 use crate::controls::resource;
 use crate::remediation::Remediation;
-use crate::RemediationError;
+use crate::{Context, RemediationError};
 
+/// The DynamoDB controls.
 pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     vec![
         Box::new(dynamodb_2::EnablePointInTimeRecovery),
@@ -17,18 +18,32 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
 }
 
 /// The table's name and ARN, from the finding's `AwsDynamoDbTable` resource.
+///
+/// The resource ID is normally the table's ARN. When the finding names the
+/// table only, the name comes from its details (or the ID), and the ARN is
+/// built in the context's partition, Region and account: a hard-coded `aws`
+/// partition would be wrong in the China and GovCloud partitions.
 pub(crate) fn table(
+    ctx: &Context,
     finding: &Finding,
     control_id: &str,
 ) -> Result<(String, String), RemediationError> {
     let table = resource(finding, "AwsDynamoDbTable", control_id)?;
-    let name = match soar_asff::Arn::parse(&table.id) {
-        Ok(arn) => arn
-            .resource
-            .strip_prefix("table/")
-            .unwrap_or(arn.resource)
-            .to_owned(),
-        Err(_) => table.id.clone(),
-    };
-    Ok((name, table.id.clone()))
+    if let Ok(arn) = soar_asff::Arn::parse(&table.id) {
+        let name = arn.resource.strip_prefix("table/").unwrap_or(arn.resource);
+        return Ok((name.to_owned(), table.id.clone()));
+    }
+    let name = table
+        .details
+        .as_ref()
+        .and_then(|d| d.aws_dynamo_db_table.as_ref())
+        .and_then(|t| t.table_name.clone())
+        .unwrap_or_else(|| table.id.clone());
+    let arn = format!(
+        "arn:{}:dynamodb:{}:{}:table/{name}",
+        ctx.partition(),
+        ctx.region(),
+        ctx.account_id()
+    );
+    Ok((name, arn))
 }

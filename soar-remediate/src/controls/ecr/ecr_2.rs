@@ -8,6 +8,7 @@ use super::{describe, repository_name};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What ECR.2 is and the IAM actions it needs.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["ECR.2"],
     title: "ECR private repositories have tag immutability configured",
@@ -18,7 +19,9 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
-/// Sets tag mutability to `IMMUTABLE`.
+/// Sets tag mutability to `IMMUTABLE`. A repository that is immutable with
+/// exclusions (`IMMUTABLE_WITH_EXCLUSION`) already passes and is left alone:
+/// its exclusions are someone's decision.
 pub(crate) struct MakeTagsImmutable;
 
 fn is_immutable(mutability: Option<&ImageTagMutability>) -> bool {
@@ -55,6 +58,7 @@ impl Remediation for MakeTagsImmutable {
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
         ctx.ecr()
             .put_image_tag_mutability()
+            .registry_id(ctx.account_id())
             .repository_name(&plan.resource)
             .image_tag_mutability(ImageTagMutability::Immutable)
             .send()
@@ -77,22 +81,22 @@ impl Remediation for MakeTagsImmutable {
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
     use aws_sdk_ecr::operation::describe_repositories::{
         DescribeRepositoriesError, DescribeRepositoriesOutput,
     };
     use aws_sdk_ecr::operation::put_image_tag_mutability::{
-        PutImageTagMutabilityError, PutImageTagMutabilityOutput,
+        PutImageTagMutabilityError, PutImageTagMutabilityInput, PutImageTagMutabilityOutput,
     };
     use aws_sdk_ecr::types::Repository;
     use aws_sdk_ecr::Client;
 
     use super::*;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, Rule, RuleMode,
+        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        mock_context, Rule, RuleMode, TEST_ACCOUNT,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, Report};
 
     fn finding() -> Finding {
         finding_for(
@@ -113,21 +117,36 @@ mod tests {
             .build()
     }
 
+    /// DescribeRepositories of app in the test account: `before` for the
+    /// plan, then `after` for every verify read.
     fn described(before: ImageTagMutability, after: ImageTagMutability) -> Rule {
         mock!(Client::describe_repositories)
+            .match_requests(|r| {
+                r.registry_id() == Some(TEST_ACCOUNT) && r.repository_names() == ["app"]
+            })
             .sequence()
             .output(move || repo(before.clone()))
             .output(move || repo(after.clone()))
+            .repeatedly()
             .build()
+    }
+
+    /// The one write ECR.2 makes: IMMUTABLE on app.
+    fn making_immutable(r: &PutImageTagMutabilityInput) -> bool {
+        r.registry_id() == Some(TEST_ACCOUNT)
+            && r.repository_name() == Some("app")
+            && r.image_tag_mutability() == Some(&ImageTagMutability::Immutable)
     }
 
     fn put() -> Rule {
         mock!(Client::put_image_tag_mutability)
-            .match_requests(|r| {
-                r.repository_name() == Some("app")
-                    && r.image_tag_mutability() == Some(&ImageTagMutability::Immutable)
-            })
+            .match_requests(making_immutable)
             .then_output(|| PutImageTagMutabilityOutput::builder().build())
+    }
+
+    async fn run(rules: &[&Rule]) -> Report {
+        let (ctx, _) = mock_context(RuleMode::MatchAny, rules);
+        remediate(&MakeTagsImmutable, &ctx, &finding(), Mode::Apply).await
     }
 
     #[tokio::test]
@@ -142,63 +161,64 @@ mod tests {
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(p.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
     }
 
     #[tokio::test]
-    async fn immutable_repository_gets_no_write() {
-        let (d, p) = (
-            described(ImageTagMutability::Immutable, ImageTagMutability::Immutable),
-            put(),
-        );
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &p]);
-        assert_eq!(
-            remediate(&MakeTagsImmutable, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
-        );
-        assert_eq!(p.num_calls(), 0);
+    async fn an_immutable_repository_gets_no_write() {
+        for mutability in [
+            ImageTagMutability::Immutable,
+            ImageTagMutability::ImmutableWithExclusion,
+        ] {
+            let (d, p) = (described(mutability.clone(), mutability.clone()), put());
+            let report = run(&[&d, &p]).await;
+            assert_eq!(report.outcome, Outcome::AlreadyCompliant, "{mutability:?}");
+            assert_eq!(p.num_calls(), 0);
+        }
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
+    async fn a_deleted_repository_is_suppressed() {
         let gone = mock!(Client::describe_repositories).then_error(|| {
             DescribeRepositoriesError::generic(aws_error("RepositoryNotFoundException", "gone"))
         });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
-        assert!(matches!(
-            remediate(&MakeTagsImmutable, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
+        let report = run(&[&gone]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("RepositoryNotFoundException")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket() {
         let d = described(ImageTagMutability::Mutable, ImageTagMutability::Mutable);
         let denied = mock!(Client::put_image_tag_mutability).then_error(|| {
             PutImageTagMutabilityError::generic(aws_error("AccessDeniedException", "no"))
         });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &denied]);
-        assert!(matches!(
-            remediate(&MakeTagsImmutable, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
+        let report = run(&[&d, &denied]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("PutImageTagMutability failed (access denied)")),
+            "{report:?}"
+        );
+    }
 
+    #[tokio::test]
+    async fn a_throttled_write_is_retried() {
         let d = described(ImageTagMutability::Mutable, ImageTagMutability::Immutable);
         let throttled = mock!(Client::put_image_tag_mutability)
+            .match_requests(making_immutable)
             .sequence()
             .error(|| PutImageTagMutabilityError::generic(aws_error("ThrottlingException", "slow")))
             .output(|| PutImageTagMutabilityOutput::builder().build())
             .build();
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&d, &throttled]);
-        assert!(matches!(
-            remediate(&MakeTagsImmutable, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let report = run(&[&d, &throttled]).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(throttled.num_calls(), 2);
     }
 }

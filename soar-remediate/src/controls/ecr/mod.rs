@@ -11,6 +11,7 @@ use crate::controls::resource;
 use crate::remediation::Remediation;
 use crate::{Context, RemediationError};
 
+/// The ECR controls.
 pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     vec![
         Box::new(ecr_1::ScanImagesOnPush),
@@ -41,11 +42,15 @@ pub(crate) fn repository_name(
     Ok(name.to_owned())
 }
 
-/// The repository as ECR describes it.
+/// The repository as ECR describes it, in the registry of the context's
+/// account. ECR uses the caller's own registry when none is named; naming it
+/// means a session in some other account is refused, instead of finding a
+/// repository of the same name there.
 pub(crate) async fn describe(ctx: &Context, name: &str) -> Result<Repository, RemediationError> {
     let output = ctx
         .ecr()
         .describe_repositories()
+        .registry_id(ctx.account_id())
         .repository_names(name)
         .send()
         .await
@@ -56,7 +61,7 @@ pub(crate) async fn describe(ctx: &Context, name: &str) -> Result<Repository, Re
         .cloned()
         .ok_or_else(|| RemediationError::Aws {
             operation: "DescribeRepositories",
-            class: soar_core::retry::ErrorClass::NotFound,
+            class: soar_core::error_class::ErrorClass::NotFound,
             message: format!("repository {name} not found"),
         })
 }

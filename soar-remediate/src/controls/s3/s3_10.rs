@@ -9,10 +9,11 @@ use aws_sdk_s3::types::{
 use serde_json::json;
 use soar_asff::Finding;
 
-use super::{add_lifecycle_rule, bucket_name, is_enabled, lifecycle_rules};
+use super::{add_lifecycle_rule, bucket_name, is_enabled, lifecycle};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What S3.10 is and what it may do.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["S3.10"],
     title: "S3 buckets with versioning enabled have lifecycle configurations",
@@ -22,7 +23,8 @@ pub(crate) const META: ControlMeta = ControlMeta {
         "s3:GetLifecycleConfiguration",
         "s3:PutLifecycleConfiguration",
     ],
-    destructive: false,
+    // It deletes data: expired noncurrent object versions are gone for good.
+    destructive: true,
     exemption_tag: None,
 };
 
@@ -46,7 +48,7 @@ impl Remediation for ExpireNoncurrentVersions {
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
         let bucket = bucket_name(finding, control)?;
-        let rules = lifecycle_rules(&ctx.s3(), &bucket).await?;
+        let rules = lifecycle(ctx, &bucket).await?.rules;
         if rules.iter().any(handles_noncurrent_versions) {
             return Ok(Plan::compliant(control, bucket));
         }
@@ -98,10 +100,11 @@ impl Remediation for ExpireNoncurrentVersions {
                 control_id: plan.control_id.clone(),
                 reason: e.to_string(),
             })?;
-        add_lifecycle_rule(&ctx.s3(), &plan.resource, rule).await?;
+        // Read again and merged: rules added since the plan are kept.
+        let kept = add_lifecycle_rule(ctx, &plan.control_id, &plan.resource, rule).await?;
         Ok(Outcome::Remediated {
             actions_taken: vec![format!(
-                "Added lifecycle rule {RULE_ID} to bucket {}.",
+                "Added lifecycle rule {RULE_ID} to bucket {}, keeping its {kept} other rule(s).",
                 plan.resource
             )],
         })
@@ -109,36 +112,35 @@ impl Remediation for ExpireNoncurrentVersions {
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
         let bucket = bucket_name(finding, control_id(finding, META.ids))?;
-        Ok(lifecycle_rules(&ctx.s3(), &bucket)
+        Ok(lifecycle(ctx, &bucket)
             .await?
+            .rules
             .iter()
             .any(handles_noncurrent_versions))
     }
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
-    use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::{
-        GetBucketLifecycleConfigurationError, GetBucketLifecycleConfigurationOutput,
-    };
-    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::{
-        PutBucketLifecycleConfigurationError, PutBucketLifecycleConfigurationOutput,
-    };
-    use aws_sdk_s3::types::{LifecycleExpiration, LifecycleRuleFilter};
+    use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError;
+    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationError;
+    use aws_sdk_s3::types::{LifecycleExpiration, TransitionDefaultMinimumObjectSize};
     use aws_sdk_s3::Client;
 
+    use super::super::test_support::{
+        access_denied, allowing, no_such_bucket, ours, FakeLifecycle,
+    };
     use super::*;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, RuleMode,
+        assert_changes_declared, assert_least_privilege, finding_for, mock, mock_context, RuleMode,
     };
-    use crate::{remediate, Mode};
+    use crate::{remediate, Mode, Settings};
 
     fn finding() -> Finding {
         finding_for("S3.10", "AwsS3Bucket", "arn:aws:s3:::versioned")
     }
 
-    fn existing_rule() -> LifecycleRule {
+    fn expire_tmp() -> LifecycleRule {
         LifecycleRule::builder()
             .id("expire-tmp")
             .status(ExpirationStatus::Enabled)
@@ -148,66 +150,104 @@ mod tests {
             .unwrap()
     }
 
-    fn with(rules: Vec<LifecycleRule>) -> GetBucketLifecycleConfigurationOutput {
-        GetBucketLifecycleConfigurationOutput::builder()
-            .set_rules(Some(rules))
-            .build()
-    }
-
-    fn keeps_existing_and_adds_ours(
-        r: &aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationInput,
-    ) -> bool {
-        let rules = r
-            .lifecycle_configuration()
-            .map(|c| c.rules())
-            .unwrap_or_default();
-        r.bucket() == Some("versioned")
-            && rules.len() == 2
-            && rules[0].id() == Some("expire-tmp")
-            && rules[1]
-                .noncurrent_version_expiration()
-                .and_then(|n| n.noncurrent_days())
-                == Some(90)
-            && rules[1]
-                .abort_incomplete_multipart_upload()
-                .and_then(|a| a.days_after_initiation())
-                == Some(7)
-    }
-
-    #[tokio::test]
-    async fn adds_noncurrent_version_rule_keeping_existing_rules() {
-        let ours = LifecycleRule::builder()
+    /// The rule S3.10 adds with the default settings.
+    fn ours_rule() -> LifecycleRule {
+        LifecycleRule::builder()
             .id(RULE_ID)
             .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
             .noncurrent_version_expiration(
                 NoncurrentVersionExpiration::builder()
                     .noncurrent_days(90)
                     .build(),
             )
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(7)
+                    .build(),
+            )
             .build()
-            .unwrap();
-        let done = vec![existing_rule(), ours];
-        let get = mock!(Client::get_bucket_lifecycle_configuration)
-            .sequence()
-            .output(|| with(vec![existing_rule()]))
-            .times(2)
-            .output(move || with(done.clone()))
-            .build();
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .match_requests(keeps_existing_and_adds_ours)
-            .then_output(|| PutBucketLifecycleConfigurationOutput::builder().build());
+            .unwrap()
+    }
+
+    fn allowed() -> Settings {
+        allowing("S3.10")
+    }
+
+    #[tokio::test]
+    async fn adds_the_noncurrent_version_rule_keeping_existing_rules() {
+        let bucket = FakeLifecycle::new("versioned", Some((vec![expire_tmp()], None)));
+        let get = bucket.get();
+        let put = bucket.put(vec![expire_tmp(), ours_rule()], None, false);
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        let report = remediate(&ExpireNoncurrentVersions, &ctx, &finding(), Mode::Apply).await;
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(put.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
     }
 
     #[tokio::test]
-    async fn bucket_with_a_noncurrent_rule_gets_no_write() {
-        let ours = LifecycleRule::builder()
+    async fn the_default_minimum_transition_size_is_kept() {
+        let size = TransitionDefaultMinimumObjectSize::VariesByStorageClass;
+        let bucket =
+            FakeLifecycle::new("versioned", Some((vec![expire_tmp()], Some(size.clone()))));
+        let get = bucket.get();
+        let put = bucket.put(vec![expire_tmp(), ours_rule()], Some(size), false);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn unless_destructive_controls_allow_it_the_plan_is_ticketed_and_nothing_written() {
+        let bucket = FakeLifecycle::new("versioned", None);
+        let get = bucket.get();
+        let put = bucket.put(vec![ours_rule()], None, false);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        for settings in [Settings::default(), allowing("S3.13")] {
+            let report = remediate(
+                &ExpireNoncurrentVersions,
+                &ctx.clone().with_settings(settings),
+                &finding(),
+                Mode::Apply,
+            )
+            .await;
+            let Outcome::Ticket { reason } = &report.outcome else {
+                panic!("{report:?}")
+            };
+            assert!(
+                reason.contains("S3.10 is destructive")
+                    && reason.contains("add lifecycle rule soar-noncurrent-versions to versioned")
+                    && reason.contains("(s3:PutLifecycleConfiguration)"),
+                "{reason}"
+            );
+        }
+        assert_eq!(put.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_bucket_with_an_enabled_noncurrent_rule_gets_no_write() {
+        let theirs = LifecycleRule::builder()
             .id("x")
             .status(ExpirationStatus::Enabled)
             .noncurrent_version_expiration(
@@ -217,79 +257,100 @@ mod tests {
             )
             .build()
             .unwrap();
-        let get = mock!(Client::get_bucket_lifecycle_configuration)
-            .then_output(move || with(vec![ours.clone()]));
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .then_output(|| PutBucketLifecycleConfigurationOutput::builder().build());
+        let bucket = FakeLifecycle::new("versioned", Some((vec![theirs], None)));
+        let get = bucket.get();
+        let put = bucket.put(vec![], None, false);
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert_eq!(
-            remediate(&ExpireNoncurrentVersions, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
-        );
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
+        assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(put.num_calls(), 0);
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
-        let gone = mock!(Client::get_bucket_lifecycle_configuration).then_error(|| {
-            GetBucketLifecycleConfigurationError::generic(aws_error("NoSuchBucket", "gone"))
-        });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
-        assert!(matches!(
-            remediate(&ExpireNoncurrentVersions, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
-
-        let none = || {
-            GetBucketLifecycleConfigurationError::generic(aws_error(
-                "NoSuchLifecycleConfiguration",
-                "none",
-            ))
-        };
-        let get = mock!(Client::get_bucket_lifecycle_configuration).then_error(none);
-        let denied = mock!(Client::put_bucket_lifecycle_configuration).then_error(|| {
-            PutBucketLifecycleConfigurationError::generic(aws_error("AccessDenied", "no"))
-        });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &denied]);
-        assert!(matches!(
-            remediate(&ExpireNoncurrentVersions, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
-
-        let fixed = LifecycleRule::builder()
-            .id(RULE_ID)
-            .status(ExpirationStatus::Enabled)
-            .noncurrent_version_expiration(
-                NoncurrentVersionExpiration::builder()
-                    .noncurrent_days(90)
-                    .build(),
-            )
-            .build()
-            .unwrap();
-        let get = mock!(Client::get_bucket_lifecycle_configuration)
-            .sequence()
-            .error(none)
-            .times(2)
-            .output(move || with(vec![fixed.clone()]))
-            .build();
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .sequence()
-            .error(|| PutBucketLifecycleConfigurationError::generic(aws_error("SlowDown", "slow")))
-            .output(|| PutBucketLifecycleConfigurationOutput::builder().build())
-            .build();
+    async fn apply_keeps_a_rule_added_after_the_plan() {
+        let bucket = FakeLifecycle::new("versioned", None);
+        let get = bucket.get();
+        let put = bucket.put(vec![expire_tmp(), ours_rule()], None, false);
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert!(matches!(
-            remediate(&ExpireNoncurrentVersions, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let ctx = ctx.with_settings(allowed());
+        let plan = ExpireNoncurrentVersions
+            .plan(&ctx, &finding())
+            .await
+            .unwrap();
+        bucket.set(Some((vec![expire_tmp()], None)));
+        let outcome = ExpireNoncurrentVersions.apply(&ctx, &plan).await.unwrap();
+        assert!(matches!(outcome, Outcome::Remediated { .. }), "{outcome:?}");
+        assert_eq!(put.num_calls(), 1);
+        assert_eq!(
+            bucket.state(),
+            Some((vec![expire_tmp(), ours_rule()], None))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_is_suppressed() {
+        let gone = mock!(Client::get_bucket_lifecycle_configuration)
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "versioned"))
+            .then_error(|| GetBucketLifecycleConfigurationError::generic(no_such_bucket()));
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("NoSuchBucket")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket_naming_the_operation() {
+        let bucket = FakeLifecycle::new("versioned", None);
+        let get = bucket.get();
+        let denied = mock!(Client::put_bucket_lifecycle_configuration)
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "versioned"))
+            .then_error(|| PutBucketLifecycleConfigurationError::generic(access_denied()));
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &denied]);
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("PutBucketLifecycleConfiguration failed (access denied)")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_throttled_write_is_retried_by_the_sdk() {
+        let bucket = FakeLifecycle::new("versioned", None);
+        let get = bucket.get();
+        let put = bucket.put(vec![ours_rule()], None, true);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(
+            &ExpireNoncurrentVersions,
+            &ctx.with_settings(allowed()),
+            &finding(),
+            Mode::Apply,
+        )
+        .await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(put.num_calls(), 2);
     }
 }

@@ -8,10 +8,11 @@ use aws_sdk_s3::types::{
 use serde_json::json;
 use soar_asff::Finding;
 
-use super::{add_lifecycle_rule, bucket_name, is_enabled, lifecycle_rules};
+use super::{add_lifecycle_rule, bucket_name, is_enabled, lifecycle};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What S3.13 is and what it may do.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["S3.13"],
     title: "S3 general purpose buckets have lifecycle configurations",
@@ -41,7 +42,7 @@ impl Remediation for AddLifecycleRules {
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
         let bucket = bucket_name(finding, control)?;
-        let rules = lifecycle_rules(&ctx.s3(), &bucket).await?;
+        let rules = lifecycle(ctx, &bucket).await?.rules;
         if rules.iter().any(is_enabled) {
             return Ok(Plan::compliant(control, bucket));
         }
@@ -81,10 +82,11 @@ impl Remediation for AddLifecycleRules {
                 control_id: plan.control_id.clone(),
                 reason: e.to_string(),
             })?;
-        add_lifecycle_rule(&ctx.s3(), &plan.resource, rule).await?;
+        // Read again and merged: rules added since the plan are kept.
+        let kept = add_lifecycle_rule(ctx, &plan.control_id, &plan.resource, rule).await?;
         Ok(Outcome::Remediated {
             actions_taken: vec![format!(
-                "Added lifecycle rule {RULE_ID} to bucket {}.",
+                "Added lifecycle rule {RULE_ID} to bucket {}, keeping its {kept} other rule(s).",
                 plan.resource
             )],
         })
@@ -92,27 +94,21 @@ impl Remediation for AddLifecycleRules {
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
         let bucket = bucket_name(finding, control_id(finding, META.ids))?;
-        Ok(lifecycle_rules(&ctx.s3(), &bucket)
-            .await?
-            .iter()
-            .any(is_enabled))
+        Ok(lifecycle(ctx, &bucket).await?.rules.iter().any(is_enabled))
     }
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
-    use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::{
-        GetBucketLifecycleConfigurationError, GetBucketLifecycleConfigurationOutput,
-    };
-    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::{
-        PutBucketLifecycleConfigurationError, PutBucketLifecycleConfigurationOutput,
-    };
+    use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError;
+    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationError;
+    use aws_sdk_s3::types::{LifecycleExpiration, TransitionDefaultMinimumObjectSize};
     use aws_sdk_s3::Client;
 
+    use super::super::test_support::{access_denied, no_such_bucket, ours, FakeLifecycle};
     use super::*;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, RuleMode,
+        assert_changes_declared, assert_least_privilege, finding_for, mock, mock_context, RuleMode,
     };
     use crate::{remediate, Mode};
 
@@ -120,123 +116,133 @@ mod tests {
         finding_for("S3.13", "AwsS3Bucket", "arn:aws:s3:::plain")
     }
 
-    fn none() -> GetBucketLifecycleConfigurationError {
-        GetBucketLifecycleConfigurationError::generic(aws_error(
-            "NoSuchLifecycleConfiguration",
-            "none",
-        ))
-    }
-
-    fn ours() -> GetBucketLifecycleConfigurationOutput {
-        let rule = LifecycleRule::builder()
+    /// The rule S3.13 adds with the default settings.
+    fn ours_rule() -> LifecycleRule {
+        LifecycleRule::builder()
             .id(RULE_ID)
             .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
             .abort_incomplete_multipart_upload(
                 AbortIncompleteMultipartUpload::builder()
                     .days_after_initiation(7)
                     .build(),
             )
             .build()
-            .unwrap();
-        GetBucketLifecycleConfigurationOutput::builder()
-            .rules(rule)
-            .build()
+            .unwrap()
     }
 
-    fn abort_after_seven(
-        r: &aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationInput,
-    ) -> bool {
-        let rules = r
-            .lifecycle_configuration()
-            .map(|c| c.rules())
-            .unwrap_or_default();
-        r.bucket() == Some("plain")
-            && rules.len() == 1
-            && rules[0]
-                .abort_incomplete_multipart_upload()
-                .and_then(|a| a.days_after_initiation())
-                == Some(7)
+    fn expire_tmp(status: ExpirationStatus) -> LifecycleRule {
+        LifecycleRule::builder()
+            .id("expire-tmp")
+            .status(status)
+            .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+            .expiration(LifecycleExpiration::builder().days(1).build())
+            .build()
+            .unwrap()
     }
 
     #[tokio::test]
-    async fn adds_an_abort_rule_and_verifies() {
-        let get = mock!(Client::get_bucket_lifecycle_configuration)
-            .sequence()
-            .error(none)
-            .times(2)
-            .output(ours)
-            .build();
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .match_requests(abort_after_seven)
-            .then_output(|| PutBucketLifecycleConfigurationOutput::builder().build());
+    async fn adds_an_abort_rule_to_a_bucket_without_lifecycle_rules() {
+        let bucket = FakeLifecycle::new("plain", None);
+        let get = bucket.get();
+        let put = bucket.put(vec![ours_rule()], None, false);
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&get, &put]);
         let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(put.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
+    }
+
+    #[tokio::test]
+    async fn disabled_rules_and_the_default_minimum_transition_size_are_kept() {
+        let size = TransitionDefaultMinimumObjectSize::AllStorageClasses128K;
+        let disabled = expire_tmp(ExpirationStatus::Disabled);
+        let bucket =
+            FakeLifecycle::new("plain", Some((vec![disabled.clone()], Some(size.clone()))));
+        let get = bucket.get();
+        let put = bucket.put(vec![disabled, ours_rule()], Some(size), false);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
+        assert_eq!(put.num_calls(), 1);
     }
 
     #[tokio::test]
     async fn any_enabled_rule_is_enough() {
-        let get = mock!(Client::get_bucket_lifecycle_configuration).then_output(ours);
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .then_output(|| PutBucketLifecycleConfigurationOutput::builder().build());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert_eq!(
-            remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
+        let bucket = FakeLifecycle::new(
+            "plain",
+            Some((vec![expire_tmp(ExpirationStatus::Enabled)], None)),
         );
+        let get = bucket.get();
+        let put = bucket.put(vec![], None, false);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
+        assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(put.num_calls(), 0);
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
-        let gone = mock!(Client::get_bucket_lifecycle_configuration).then_error(|| {
-            GetBucketLifecycleConfigurationError::generic(aws_error("NoSuchBucket", "gone"))
-        });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
-        assert!(matches!(
-            remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
-
-        let get = mock!(Client::get_bucket_lifecycle_configuration).then_error(none);
-        let denied = mock!(Client::put_bucket_lifecycle_configuration).then_error(|| {
-            PutBucketLifecycleConfigurationError::generic(aws_error("AccessDenied", "no"))
-        });
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &denied]);
-        assert!(matches!(
-            remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
-
-        let get = mock!(Client::get_bucket_lifecycle_configuration)
-            .sequence()
-            .error(none)
-            .times(2)
-            .output(ours)
-            .build();
-        let put = mock!(Client::put_bucket_lifecycle_configuration)
-            .match_requests(abort_after_seven)
-            .sequence()
-            .error(|| PutBucketLifecycleConfigurationError::generic(aws_error("SlowDown", "slow")))
-            .output(|| PutBucketLifecycleConfigurationOutput::builder().build())
-            .build();
+    async fn apply_keeps_a_rule_added_after_the_plan() {
+        let bucket = FakeLifecycle::new("plain", None);
+        let enabled = expire_tmp(ExpirationStatus::Enabled);
+        let get = bucket.get();
+        let put = bucket.put(vec![enabled.clone(), ours_rule()], None, false);
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert!(matches!(
-            remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let plan = AddLifecycleRules.plan(&ctx, &finding()).await.unwrap();
+        bucket.set(Some((vec![enabled.clone()], None)));
+        let outcome = AddLifecycleRules.apply(&ctx, &plan).await.unwrap();
+        assert!(matches!(outcome, Outcome::Remediated { .. }), "{outcome:?}");
+        assert_eq!(put.num_calls(), 1);
+        assert_eq!(bucket.state(), Some((vec![enabled, ours_rule()], None)));
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_is_suppressed() {
+        let gone = mock!(Client::get_bucket_lifecycle_configuration)
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "plain"))
+            .then_error(|| GetBucketLifecycleConfigurationError::generic(no_such_bucket()));
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
+        let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("NoSuchBucket")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket_naming_the_operation() {
+        let bucket = FakeLifecycle::new("plain", None);
+        let get = bucket.get();
+        let denied = mock!(Client::put_bucket_lifecycle_configuration)
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "plain"))
+            .then_error(|| PutBucketLifecycleConfigurationError::generic(access_denied()));
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &denied]);
+        let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("PutBucketLifecycleConfiguration failed (access denied)")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_throttled_write_is_retried_by_the_sdk() {
+        let bucket = FakeLifecycle::new("plain", None);
+        let get = bucket.get();
+        let put = bucket.put(vec![ours_rule()], None, true);
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(&AddLifecycleRules, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(put.num_calls(), 2);
     }
 }

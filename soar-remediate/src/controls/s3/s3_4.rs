@@ -11,6 +11,7 @@ use super::bucket_name;
 use crate::controls::{control_id, optional};
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
+/// What S3.4 is and what it may do.
 pub(crate) const META: ControlMeta = ControlMeta {
     ids: &["S3.4"],
     title: "S3 buckets have server-side encryption enabled",
@@ -28,10 +29,16 @@ pub(crate) const META: ControlMeta = ControlMeta {
 /// already has any default encryption (SSE-S3 or SSE-KMS) is left alone.
 pub(crate) struct EncryptBucketByDefault;
 
+/// Whether the bucket encrypts new objects by default, with any algorithm.
 async fn has_default_encryption(ctx: &Context, bucket: &str) -> Result<bool, RemediationError> {
     let found = optional(
         "GetBucketEncryption",
-        ctx.s3().get_bucket_encryption().bucket(bucket).send().await,
+        ctx.s3()
+            .get_bucket_encryption()
+            .bucket(bucket)
+            .expected_bucket_owner(ctx.account_id())
+            .send()
+            .await,
         &["ServerSideEncryptionConfigurationNotFoundError"],
     )?;
     Ok(found
@@ -89,6 +96,7 @@ impl Remediation for EncryptBucketByDefault {
         ctx.s3()
             .put_bucket_encryption()
             .bucket(&plan.resource)
+            .expected_bucket_owner(ctx.account_id())
             .server_side_encryption_configuration(configuration)
             .send()
             .await
@@ -107,19 +115,25 @@ impl Remediation for EncryptBucketByDefault {
 }
 
 #[cfg(test)]
-#[cfg(feature = "testkit")]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use aws_sdk_s3::operation::get_bucket_encryption::{
         GetBucketEncryptionError, GetBucketEncryptionOutput,
     };
     use aws_sdk_s3::operation::put_bucket_encryption::{
-        PutBucketEncryptionError, PutBucketEncryptionOutput,
+        PutBucketEncryptionError, PutBucketEncryptionInput, PutBucketEncryptionOutput,
     };
     use aws_sdk_s3::Client;
 
     use super::*;
+    use crate::controls::s3::test_support::{
+        access_denied, no_such_bucket, ours, slow_down, throttled_write,
+    };
+    use crate::testkit::aws_smithy_mocks::MockResponse;
     use crate::testkit::{
-        assert_least_privilege, aws_error, finding_for, mock, mock_context, RuleMode,
+        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        mock_context, Rule, RuleMode,
     };
     use crate::{remediate, Mode};
 
@@ -127,116 +141,135 @@ mod tests {
         finding_for("S3.4", "AwsS3Bucket", "arn:aws:s3:::reports")
     }
 
-    fn encrypted() -> GetBucketEncryptionOutput {
+    fn configuration(algorithm: ServerSideEncryption) -> ServerSideEncryptionConfiguration {
         let rule = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(
                 ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::AwsKms)
+                    .sse_algorithm(algorithm)
                     .build()
                     .unwrap(),
             )
             .build();
-        GetBucketEncryptionOutput::builder()
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build()
-                    .unwrap(),
-            )
+        ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
             .build()
+            .unwrap()
     }
 
-    fn unencrypted() -> GetBucketEncryptionError {
-        GetBucketEncryptionError::generic(aws_error(
-            "ServerSideEncryptionConfigurationNotFoundError",
-            "none",
-        ))
+    /// The bucket's default encryption; `None` for none.
+    type Encryption = Arc<Mutex<Option<ServerSideEncryptionConfiguration>>>;
+
+    fn reads(bucket: &Encryption) -> Rule {
+        let bucket = bucket.clone();
+        mock!(Client::get_bucket_encryption)
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "reports"))
+            .then_compute_response(move |_| match bucket.lock().unwrap().clone() {
+                Some(c) => MockResponse::Output(
+                    GetBucketEncryptionOutput::builder()
+                        .server_side_encryption_configuration(c)
+                        .build(),
+                ),
+                None => MockResponse::Error(GetBucketEncryptionError::generic(aws_error(
+                    "ServerSideEncryptionConfigurationNotFoundError",
+                    "none",
+                ))),
+            })
     }
 
-    fn aes256(r: &aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionInput) -> bool {
-        r.bucket() == Some("reports")
+    /// Whether the write sets exactly SSE-S3 on `reports` of the test account.
+    fn sse_s3(r: &PutBucketEncryptionInput) -> bool {
+        ours(r.bucket(), r.expected_bucket_owner(), "reports")
             && r.server_side_encryption_configuration()
-                .and_then(|c| c.rules().first())
-                .and_then(|rule| rule.apply_server_side_encryption_by_default())
-                .map(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
-                == Some(true)
+                == Some(&configuration(ServerSideEncryption::Aes256))
+    }
+
+    fn store(
+        bucket: &Encryption,
+    ) -> impl Fn(&PutBucketEncryptionInput) -> PutBucketEncryptionOutput + Send + Sync + 'static
+    {
+        let bucket = bucket.clone();
+        move |r| {
+            *bucket.lock().unwrap() = r.server_side_encryption_configuration().cloned();
+            PutBucketEncryptionOutput::builder().build()
+        }
     }
 
     #[tokio::test]
-    async fn sets_sse_s3_and_verifies() {
-        let get = mock!(Client::get_bucket_encryption)
-            .sequence()
-            .error(unencrypted)
-            .output(encrypted)
-            .build();
+    async fn sets_sse_s3_as_the_default_encryption() {
+        let bucket: Encryption = Arc::new(Mutex::new(None));
+        let get = reads(&bucket);
         let put = mock!(Client::put_bucket_encryption)
-            .match_requests(aes256)
-            .then_output(|| PutBucketEncryptionOutput::builder().build());
+            .match_requests(sse_s3)
+            .then_compute_output(store(&bucket));
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&get, &put]);
         let report = remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply).await;
         assert!(
             matches!(report.outcome, Outcome::Remediated { .. }),
             "{report:?}"
         );
+        assert_eq!(put.num_calls(), 1);
         assert_least_privilege(&META, &recorder);
+        assert_changes_declared(&META, &report.changes);
     }
 
     #[tokio::test]
-    async fn kms_encrypted_bucket_is_left_alone() {
-        let get = mock!(Client::get_bucket_encryption).then_output(encrypted);
-        let put = mock!(Client::put_bucket_encryption)
-            .then_output(|| PutBucketEncryptionOutput::builder().build());
+    async fn a_kms_encrypted_bucket_is_left_alone() {
+        let bucket: Encryption = Arc::new(Mutex::new(Some(configuration(
+            ServerSideEncryption::AwsKms,
+        ))));
+        let get = reads(&bucket);
+        let put = mock!(Client::put_bucket_encryption).then_compute_output(store(&bucket));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert_eq!(
-            remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::AlreadyCompliant
-        );
+        let report = remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply).await;
+        assert_eq!(report.outcome, Outcome::AlreadyCompliant);
         assert_eq!(put.num_calls(), 0);
     }
 
     #[tokio::test]
-    async fn gone_denied_and_throttled() {
-        let gone = mock!(Client::get_bucket_encryption)
-            .then_error(|| GetBucketEncryptionError::generic(aws_error("NoSuchBucket", "gone")));
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&gone]);
-        assert!(matches!(
-            remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Suppress { .. }
-        ));
-
-        let get = mock!(Client::get_bucket_encryption).then_error(unencrypted);
-        let denied = mock!(Client::put_bucket_encryption)
-            .then_error(|| PutBucketEncryptionError::generic(aws_error("AccessDenied", "no")));
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &denied]);
-        assert!(matches!(
-            remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Ticket { .. }
-        ));
-
+    async fn a_missing_bucket_is_suppressed() {
         let get = mock!(Client::get_bucket_encryption)
-            .sequence()
-            .error(unencrypted)
-            .output(encrypted)
-            .build();
+            .match_requests(|r| ours(r.bucket(), r.expected_bucket_owner(), "reports"))
+            .then_error(|| GetBucketEncryptionError::generic(no_such_bucket()));
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get]);
+        let report = remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("NoSuchBucket")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_write_is_a_ticket_naming_the_operation() {
+        let bucket: Encryption = Arc::new(Mutex::new(None));
+        let get = reads(&bucket);
         let put = mock!(Client::put_bucket_encryption)
-            .match_requests(aes256)
-            .sequence()
-            .error(|| PutBucketEncryptionError::generic(aws_error("SlowDown", "slow")))
-            .output(|| PutBucketEncryptionOutput::builder().build())
-            .build();
+            .match_requests(sse_s3)
+            .then_error(|| PutBucketEncryptionError::generic(access_denied()));
         let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
-        assert!(matches!(
-            remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply)
-                .await
-                .outcome,
-            Outcome::Remediated { .. }
-        ));
+        let report = remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("PutBucketEncryption failed (access denied)")),
+            "{report:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_throttled_write_is_retried_by_the_sdk() {
+        let bucket: Encryption = Arc::new(Mutex::new(None));
+        let get = reads(&bucket);
+        let put = throttled_write(
+            mock!(Client::put_bucket_encryption),
+            sse_s3,
+            || PutBucketEncryptionError::generic(slow_down()),
+            store(&bucket),
+        );
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&get, &put]);
+        let report = remediate(&EncryptBucketByDefault, &ctx, &finding(), Mode::Apply).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{report:?}"
+        );
         assert_eq!(put.num_calls(), 2);
     }
 }

@@ -1,0 +1,113 @@
+//! What every emulator test shares: the SDK configuration for moto, unique
+//! names, and the remediate-twice check.
+
+pub(crate) use aws_config::BehaviorVersion;
+pub(crate) use aws_types::SdkConfig;
+pub(crate) use soar_asff::Finding;
+pub(crate) use soar_core::Location;
+pub(crate) use soar_remediate::testkit::{assert_least_privilege, finding_for, recording_context};
+pub(crate) use soar_remediate::{remediate, Mode, Outcome, Registry, Report, Settings};
+
+/// moto's default account.
+pub(crate) const ACCOUNT: &str = "123456789012";
+
+/// Where the tests act: moto's account, in the Region scripts/test-all.sh sets.
+pub(crate) fn here() -> Location {
+    Location::new(ACCOUNT, "us-east-1", "aws")
+}
+
+pub(crate) async fn sdk() -> SdkConfig {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL must point at the emulator; run scripts/test-all.sh"
+    );
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+pub(crate) fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+pub(crate) fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{nanos}")
+}
+
+/// Whether an IAM action changes something.
+pub(crate) fn is_write(action: &str) -> bool {
+    let operation = action.split_once(':').map_or(action, |(_, op)| op);
+    !["Get", "Describe", "List", "Head"]
+        .iter()
+        .any(|read| operation.starts_with(read))
+}
+
+/// Remediates twice; checks the first fixed the resource, the second wrote
+/// nothing, both stayed within the declared IAM actions, and each made the
+/// number of AWS calls documented in docs/performance.md (`calls`: first
+/// run, second run).
+pub(crate) async fn remediate_twice(
+    sdk: &SdkConfig,
+    finding: &Finding,
+    settings: Settings,
+    calls: [usize; 2],
+) -> (Report, Report) {
+    let registry = Registry::default();
+    let control = registry.get(finding.control_id().unwrap()).unwrap();
+    let (ctx, first_calls) = recording_context(sdk.clone(), here());
+    let ctx = ctx.with_settings(settings.clone());
+    let first = remediate(control, &ctx, finding, Mode::Apply).await;
+    assert!(
+        matches!(first.outcome, Outcome::Remediated { .. }),
+        "first run: {first:?}"
+    );
+    assert_least_privilege(control.meta(), &first_calls);
+
+    let (ctx, second_calls) = recording_context(sdk.clone(), here());
+    let second = remediate(control, &ctx.with_settings(settings), finding, Mode::Apply).await;
+    assert_eq!(
+        second.outcome,
+        Outcome::AlreadyCompliant,
+        "second run: {second:?}"
+    );
+    let writes: Vec<String> = second_calls
+        .actions()
+        .into_iter()
+        .filter(|a| is_write(a))
+        .collect();
+    assert!(writes.is_empty(), "the second run wrote: {writes:?}");
+    assert_least_privilege(control.meta(), &second_calls);
+    let made = [first_calls.actions().len(), second_calls.actions().len()];
+    assert_eq!(
+        made,
+        calls,
+        "AWS calls of {}: {:?}, then {:?}",
+        finding.control_id().unwrap(),
+        first_calls.actions(),
+        second_calls.actions()
+    );
+    (first, second)
+}
+
+pub(crate) async fn new_bucket(sdk: &SdkConfig, prefix: &str) -> String {
+    let bucket = unique(prefix);
+    s3(sdk)
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
+pub(crate) fn bucket_finding(control: &str, bucket: &str) -> Finding {
+    let mut finding = finding_for(control, "AwsS3Bucket", &format!("arn:aws:s3:::{bucket}"));
+    finding.aws_account_id = ACCOUNT.to_owned();
+    finding
+}
