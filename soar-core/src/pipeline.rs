@@ -266,6 +266,17 @@ pub fn workflow_update(pad: &Scratchpad, ticket_id: Option<&str>) -> Option<Find
             ..FindingUpdate::default()
         });
     }
+    if pad.actions.remediated && !pad.actions.autoremediation_not_done {
+        return Some(FindingUpdate {
+            findings,
+            workflow_status: Some(WorkflowStatus::Resolved),
+            note: Some(format!(
+                "soar remediated it: {}",
+                pad.messages.actions_taken
+            )),
+            ..FindingUpdate::default()
+        });
+    }
     let ticket_id = ticket_id?;
     Some(FindingUpdate {
         findings,
@@ -304,6 +315,22 @@ mod tests {
         assert_eq!(update.workflow_status, Some(WorkflowStatus::Suppressed));
         assert_eq!(update.note, pad.decision_reason);
         assert_eq!(update.findings, [FindingRef::from(&pad.finding)]);
+    }
+
+    #[test]
+    fn a_remediation_is_written_as_resolved_with_what_was_done() {
+        let mut pad = pad();
+        pad.actions.remediated = true;
+        pad.messages.actions_taken = "Turned on deletion protection of table t.".into();
+        let update = workflow_update(&pad, None).unwrap();
+        assert_eq!(update.workflow_status, Some(WorkflowStatus::Resolved));
+        assert!(update.note.unwrap().contains("deletion protection"));
+        pad.actions.autoremediation_not_done = true;
+        assert_eq!(
+            workflow_update(&pad, None),
+            None,
+            "a failed fix is not resolved"
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Scratchpad {
     pub account: AccountData,
     /// The finding, in full ASFF.
     pub finding: Finding,
+    /// The finding's control ID ([`Finding::control_id`]), when it has one,
+    /// so that state machines can route on `$.control_id`.
+    #[serde(default)]
+    pub control_id: Option<String>,
     /// The resource's tags, from the finding.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -62,6 +66,9 @@ pub struct Actions {
     pub suppress_finding: bool,
     /// A remediation was attempted and failed: ticket it instead.
     pub autoremediation_not_done: bool,
+    /// The remediation fixed the resource (or found it already fixed): the
+    /// finding is resolved.
+    pub remediated: bool,
     /// Look at the finding again later (for example, a young account).
     pub reconsider_later: bool,
     /// A preprocessor changed or replaced the finding; Security Hub will send
@@ -121,6 +128,7 @@ impl Scratchpad {
                 id: finding.resource_account_id().to_owned(),
                 ..AccountData::default()
             },
+            control_id: finding.control_id().map(str::to_owned),
             finding,
             tags,
             actions: Actions::default(),

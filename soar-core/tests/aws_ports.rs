@@ -470,6 +470,52 @@ mod dynamodb {
     }
 
     #[tokio::test]
+    async fn a_ticket_opens_once_with_a_conditional_write_keyed_by_the_finding() {
+        let put = mock!(Client::put_item)
+            .match_requests(|r| {
+                r.table_name() == Some("soar-tickets")
+                    && r.condition_expression()
+                        == Some("attribute_not_exists(finding_id) OR attribute_exists(closed_at)")
+                    && r.item().unwrap().get("ticket_id") == Some(&s("SOAR-1"))
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]);
+        let records = DynamoRecords::new(client, tables());
+        assert_eq!(records.open_ticket_once(&ticket()).await.unwrap(), ticket());
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_second_open_returns_the_ticket_already_open() {
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+        let put = mock!(Client::put_item).then_error(|| {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .message("The conditional request failed")
+                    .build(),
+            )
+        });
+        let open = HashMap::from([
+            ("finding_id".into(), s("f-1")),
+            ("ticket_id".into(), s("SOAR-0")),
+            ("opened_at".into(), AttributeValue::N("1600000000".into())),
+        ]);
+        let get = mock!(Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(open.clone()))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put, &get]);
+        let records = DynamoRecords::new(client, tables());
+        let kept = records.open_ticket_once(&ticket()).await.unwrap();
+        assert_eq!(
+            (kept.ticket_id.as_str(), kept.opened_at),
+            ("SOAR-0", 1_600_000_000)
+        );
+        assert_eq!((put.num_calls(), get.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
     async fn closed_or_missing_tickets_are_not_open_and_malformed_items_are_errors() {
         let get = mock!(Client::get_item).then_compute_output(|r| {
             let id = r

@@ -144,6 +144,40 @@ impl RecordStore for DynamoRecords {
         Ok(())
     }
 
+    async fn open_ticket_once(&self, ticket: &TicketRecord) -> Result<TicketRecord, PortError> {
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.tables.tickets)
+            .set_item(Some(ticket_item(ticket)))
+            // Only when no ticket is open for the finding: none stored, or
+            // the stored one closed.
+            .condition_expression("attribute_not_exists(finding_id) OR attribute_exists(closed_at)")
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(ticket.clone()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                self.open_ticket(&ticket.finding_id)
+                    .await?
+                    .ok_or_else(|| PortError {
+                        port: PORT,
+                        operation: "GetItem",
+                        class: ErrorClass::InvalidState,
+                        message: format!(
+                            "a ticket for finding {} was open when it was written, and is gone now",
+                            ticket.finding_id
+                        ),
+                    })
+            }
+            Err(error) => Err(port_error(PORT, "PutItem", &error)),
+        }
+    }
+
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {
         let table = match kind {
             RecordKind::Incident => &self.tables.incidents,

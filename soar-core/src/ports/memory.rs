@@ -156,6 +156,18 @@ impl RecordStore for MemoryRecords {
         Ok(())
     }
 
+    async fn open_ticket_once(&self, ticket: &TicketRecord) -> Result<TicketRecord, PortError> {
+        let mut tickets = lock(&self.tickets);
+        if let Some(open) = tickets
+            .get(&ticket.finding_id)
+            .filter(|t| t.closed_at.is_none())
+        {
+            return Ok(open.clone());
+        }
+        tickets.insert(ticket.finding_id.clone(), ticket.clone());
+        Ok(ticket.clone())
+    }
+
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {
         lock(&self.events).push((kind, record.clone()));
         Ok(())
@@ -218,5 +230,58 @@ impl Notifier for MemoryNotifier {
     async fn notify(&self, notification: &Notification) -> Result<(), PortError> {
         lock(&self.sent).push(notification.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(id: &str, closed_at: Option<i64>) -> TicketRecord {
+        TicketRecord {
+            ticket_id: id.into(),
+            finding_id: "f-1".into(),
+            account_id: "111111111111".into(),
+            control_id: None,
+            team: None,
+            title: "t".into(),
+            penalty_score: None,
+            opened_at: 1,
+            closed_at,
+            expires_at: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_ticket_opens_once_until_it_is_closed() {
+        let records = MemoryRecords::default();
+        assert_eq!(
+            records
+                .open_ticket_once(&ticket("A", None))
+                .await
+                .unwrap()
+                .ticket_id,
+            "A"
+        );
+        assert_eq!(
+            records
+                .open_ticket_once(&ticket("B", None))
+                .await
+                .unwrap()
+                .ticket_id,
+            "A",
+            "the open ticket is kept"
+        );
+        records.put_ticket(&ticket("A", Some(3))).await.unwrap();
+        assert_eq!(
+            records
+                .open_ticket_once(&ticket("C", None))
+                .await
+                .unwrap()
+                .ticket_id,
+            "C",
+            "a closed ticket does not block a new one"
+        );
+        assert_eq!(records.tickets().len(), 1);
     }
 }

@@ -177,6 +177,11 @@ pub trait RecordStore: Send + Sync {
     async fn open_ticket(&self, finding_id: &str) -> Result<Option<TicketRecord>, PortError>;
     /// Stores a ticket (opening or closing it).
     async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), PortError>;
+    /// Opens `ticket` unless a ticket is already open for its finding, in
+    /// one conditional write keyed by the finding ID, and returns the ticket
+    /// that is open now: `ticket`, or the one found. A step that runs twice
+    /// (Express workflows run at least once) never opens a second ticket.
+    async fn open_ticket_once(&self, ticket: &TicketRecord) -> Result<TicketRecord, PortError>;
     /// Stores an incident or autoremediation.
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError>;
 }
