@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, docs, every test
-# in the workspace, then the remediations against a real AWS emulator (moto's
-# server mode, installed from PyPI into .venv and run on 127.0.0.1). Run from
+# in the workspace, cfn-lint on the generated deployment templates, then the
+# remediations against a real AWS emulator (moto's server mode, run on
+# 127.0.0.1). cfn-lint and moto are installed from PyPI into .venv. Run from
 # anywhere; needs cargo and python3.
 #
 # Every cargo step uses the same features (--workspace --all-features), so
@@ -44,6 +45,16 @@ done
 
 step "cargo test"
 cargo test --workspace --all-features --locked
+
+# `cargo test` has checked that the committed templates are the generated
+# ones; this checks them against CloudFormation's and SAM's schemas.
+step "cfn-lint on examples/template.yaml and examples/stackset-role.yaml"
+CFN_LINT_VERSION="1.58.0"
+if ! .venv/bin/python -c "import cfnlint.version, sys; sys.exit(cfnlint.version.__version__ != '$CFN_LINT_VERSION')" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+fi
+.venv/bin/cfn-lint examples/template.yaml examples/stackset-role.yaml
 
 step "AWS emulator tests (moto server on 127.0.0.1)"
 MOTO_VERSION="5.2.5"

@@ -30,5 +30,5 @@ pub use decide::{decide, triage_failed_control, ControlAction, Decision};
 pub use error::Error;
 pub use location::{Location, LocationError};
 pub use pipeline::{Pipeline, Ports, RemediableControls};
-pub use scratchpad::Scratchpad;
+pub use scratchpad::{Scratchpad, StepError};
 pub use time::{InvalidTimestamp, Timestamp};

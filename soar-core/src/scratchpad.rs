@@ -56,6 +56,21 @@ pub struct Scratchpad {
     /// The triage of an incident.
     #[serde(default)]
     pub triage: Option<Triage>,
+    /// The error a state machine's `Catch` put here (`ResultPath: $.error`)
+    /// when a step failed, so that the ticket can say why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<StepError>,
+}
+
+/// A step's error, as Step Functions' `Catch` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    /// The error's name, such as `soar.PortFailed` or `States.Timeout`.
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    /// What happened, usually JSON with `errorMessage`.
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
 }
 
 /// Flags that later states act on.
@@ -139,6 +154,7 @@ impl Scratchpad {
             decision_reason: None,
             penalty_score: None,
             triage: None,
+            error: None,
         }
     }
 

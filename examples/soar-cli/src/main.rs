@@ -14,20 +14,30 @@ use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports, Scratchpad};
+use soar_lambda::deployment::Deployment;
+use soar_lambda::settings::LambdaSettings;
+use soar_lambda::{asl, cost, template};
 use soar_remediate::{remediate_finding, ContextFactory, Mode, Registry, Settings};
 
 const USAGE: &str = "\
 usage:
-  soar process --finding FILE [--dry-run] [--config FILE]
+  soar process --finding FILE [--dry-run | --aws] [--config FILE]
   soar score --finding FILE [--config FILE]
   soar remediate --finding FILE [--role-name NAME] [--external-id ID]
                  [--dry-run] [--settings FILE] [--config FILE]
   soar controls [--json | --markdown]
   soar iam-policy [--controls ID...]
+  soar asl [--out DIR]
+  soar template --out DIR
+  soar cost [--json]
 
 FILE is an EventBridge event (Security Hub imported or custom action) or a
 bare ASFF finding. process and score run offline: accounts come from
---config, and every write stays in memory.
+--config, and every write stays in memory. process --aws runs the same
+pipeline as the soar-decide Lambda, on the real ports (AWS Organizations,
+DynamoDB, Security Hub) of the account the default credential chain gives,
+configured by the same SOAR_* environment variables (--config replaces
+SOAR_CONFIG).
 
 remediate fixes each finding of the event in the finding's own account and
 Region: with the default credential chain in the caller's own account, and
@@ -36,7 +46,12 @@ no way into an account the outcome is `ticket` and nothing is changed
 anywhere. It prints one JSON object per finding, one per line (a single
 object for one finding). --settings holds the remediation settings, --config
 the AWS retry policy (`aws_retry`). AWS_ENDPOINT_URL points it at an
-emulator.";
+emulator.
+
+asl writes the Step Functions definitions generated from the registry into
+DIR as <name>.asl.json (without --out it prints them). template writes the
+SAM template and the member-account StackSet template into DIR. cost prints what a
+finding costs on each path through them, at the public us-east-1 prices.";
 
 /// Why a command failed, and so which exit code it gets.
 #[derive(Debug)]
@@ -57,9 +72,11 @@ struct Args {
     role_name: Option<String>,
     external_id: Option<String>,
     dry_run: bool,
+    aws: bool,
     json: bool,
     markdown: bool,
     controls: Vec<String>,
+    out: Option<PathBuf>,
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, Failure> {
@@ -80,9 +97,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, Failure> {
             "--finding" => parsed.finding = Some(value("--finding")?),
             "--config" => parsed.config = Some(value("--config")?),
             "--settings" => parsed.settings = Some(value("--settings")?),
+            "--out" => parsed.out = Some(value("--out")?),
             "--role-name" => parsed.role_name = Some(text(value("--role-name")?)),
             "--external-id" => parsed.external_id = Some(text(value("--external-id")?)),
             "--dry-run" => parsed.dry_run = true,
+            "--aws" => parsed.aws = true,
             "--json" => parsed.json = true,
             "--markdown" => parsed.markdown = true,
             "--controls" => {
@@ -125,9 +144,17 @@ fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
 
 /// `soar process`: the decided Scratchpad of each finding.
 async fn process(args: &Args) -> Result<Value, Failure> {
+    if args.aws && args.dry_run {
+        return Err(Failure::Input(format!(
+            "--aws writes to Security Hub and --dry-run writes nothing: choose one\n\n{USAGE}"
+        )));
+    }
     let config = read_config(args.config.as_ref())?;
     let event = read_event(args.finding.as_ref())?;
     let pads = Scratchpad::from_event(&event).map_err(|e| Failure::Input(e.to_string()))?;
+    if args.aws {
+        return process_on_aws(args, config, pads).await;
+    }
     let accounts = StaticAccounts::new(config.accounts.clone());
     let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
     let remediable = Registry::default();
@@ -139,6 +166,37 @@ async fn process(args: &Args) -> Result<Value, Failure> {
         remediable: &remediable,
     };
     let pipeline = Pipeline::new(&config, ports);
+    let mut decided = Vec::with_capacity(pads.len());
+    for pad in pads {
+        let pad = pipeline
+            .process(pad.finding)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        decided.push(serde_json::to_value(&pad).map_err(|e| Failure::Internal(e.to_string()))?);
+    }
+    Ok(match decided.len() {
+        1 => decided.remove(0),
+        _ => Value::Array(decided),
+    })
+}
+
+/// `soar process --aws`: the pipeline of the soar-decide Lambda, on the real
+/// AWS ports, from a terminal.
+async fn process_on_aws(
+    args: &Args,
+    config: Config,
+    pads: Vec<Scratchpad>,
+) -> Result<Value, Failure> {
+    let mut settings = LambdaSettings::from_env().map_err(|e| Failure::Input(e.to_string()))?;
+    if args.config.is_some() {
+        settings.config = config;
+    }
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(settings.config.aws_retry.retry_config())
+        .load()
+        .await;
+    let deployment = Deployment::new(settings, sdk);
+    let pipeline = deployment.pipeline();
     let mut decided = Vec::with_capacity(pads.len());
     for pad in pads {
         let pad = pipeline
@@ -294,6 +352,56 @@ fn iam_policy(args: &Args) -> Result<Value, Failure> {
         .map_err(|e| Failure::Input(e.to_string()))
 }
 
+/// `soar asl`: the Step Functions definitions, generated from the registry:
+/// written into `--out DIR`, or printed as one JSON object keyed by file name.
+fn asl(args: &Args) -> Result<Output, Failure> {
+    let registry = Registry::default();
+    let Some(dir) = &args.out else {
+        let machines: serde_json::Map<String, Value> = asl::state_machines(&registry)
+            .into_iter()
+            .map(|machine| (machine.file_name(), machine.definition))
+            .collect();
+        return Ok(Output::Json(Value::Object(machines)));
+    };
+    let written = asl::write_all(&registry, dir)
+        .map_err(|e| Failure::Input(format!("cannot write into {}: {e}", dir.display())))?;
+    Ok(Output::Text(
+        written
+            .iter()
+            .map(|path| format!("wrote {}\n", path.display()))
+            .collect(),
+    ))
+}
+
+/// `soar template --out DIR`: the SAM template and the StackSet template of
+/// the member-account role, generated from the registry.
+fn template(args: &Args) -> Result<Output, Failure> {
+    let dir = args
+        .out
+        .as_ref()
+        .ok_or_else(|| Failure::Input(format!("template needs --out DIR\n\n{USAGE}")))?;
+    let mut text = String::new();
+    for (name, contents) in template::template_files(&Registry::default()) {
+        let path = dir.join(name);
+        std::fs::write(&path, contents)
+            .map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
+        text.push_str(&format!("wrote {}\n", path.display()));
+    }
+    Ok(Output::Text(text))
+}
+
+/// `soar cost`: what a finding costs on each path through the generated
+/// machines, as a table or (`--json`) as JSON.
+fn cost(args: &Args) -> Result<Output, Failure> {
+    let report = cost::cost_report(&Registry::default(), &cost::Model::default())
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok(if args.json {
+        Output::Json(report.to_json())
+    } else {
+        Output::Text(report.to_text())
+    })
+}
+
 /// What a command prints.
 #[derive(Debug)]
 enum Output {
@@ -312,6 +420,9 @@ async fn run(args: Args) -> Result<Output, Failure> {
         "remediate" => remediate(&args).await,
         "controls" => controls(&args),
         "iam-policy" => iam_policy(&args).map(Output::Json),
+        "asl" => asl(&args),
+        "template" => template(&args),
+        "cost" => cost(&args),
         "-h" | "--help" | "help" => Err(Failure::Input(USAGE.to_owned())),
         other => Err(Failure::Input(format!(
             "unknown command `{other}`\n\n{USAGE}"
@@ -470,6 +581,109 @@ mod tests {
         );
         let unknown = run(args("iam-policy --controls NOPE.1")).await.unwrap_err();
         assert!(matches!(unknown, Failure::Input(m) if m.contains("NOPE.1")));
+    }
+
+    #[tokio::test]
+    async fn template_writes_the_committed_templates() {
+        let dir = std::env::temp_dir().join(format!("soar-cli-template-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let Output::Text(written) = run(args(&format!("template --out {}", dir.display())))
+            .await
+            .unwrap()
+        else {
+            panic!("not text")
+        };
+        for file in ["template.yaml", "stackset-role.yaml"] {
+            assert!(written.contains(file), "{written}");
+            let generated = std::fs::read_to_string(dir.join(file)).unwrap();
+            let committed =
+                std::fs::read_to_string(format!("{}/../{file}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
+            assert_eq!(
+                generated, committed,
+                "{file}: run `cargo run --bin soar -- template --out examples`"
+            );
+        }
+        assert!(
+            matches!(run(args("template")).await, Err(Failure::Input(m)) if m.contains("--out"))
+        );
+    }
+
+    #[tokio::test]
+    async fn process_cannot_be_both_dry_and_on_aws() {
+        let failure = run(args("process --finding @/examples/findings/s3-8-block-public-access-failed.json --aws --dry-run"))
+            .await
+            .unwrap_err();
+        assert!(matches!(failure, Failure::Input(m) if m.contains("choose one")));
+    }
+
+    #[tokio::test]
+    async fn asl_writes_the_committed_state_machines() {
+        let dir = std::env::temp_dir().join(format!("soar-cli-asl-{}", std::process::id()));
+        let out = run(args(&format!("asl --out {}", dir.display())))
+            .await
+            .unwrap();
+        let Output::Text(listing) = out else {
+            panic!("not text")
+        };
+        let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/../statemachines");
+        let mut written = 0;
+        for name in [
+            "asff-processor",
+            "autoremediation",
+            "incident",
+            "backlog-sweep",
+        ] {
+            let file = format!("{name}.asl.json");
+            assert!(listing.contains(&file), "{listing}");
+            let generated = std::fs::read_to_string(dir.join(&file)).unwrap();
+            assert!(generated.ends_with("}\n"));
+            let definition: Value = serde_json::from_str(&generated).unwrap();
+            assert!(definition["States"].is_object(), "{file}");
+            assert_eq!(
+                generated,
+                std::fs::read_to_string(format!("{committed}/{file}")).unwrap(),
+                "{file}: run `cargo run --bin soar -- asl --out examples/statemachines`"
+            );
+            written += 1;
+        }
+        assert_eq!(written, 4);
+        let printed = json(run(args("asl")).await.unwrap());
+        assert_eq!(printed.as_object().unwrap().len(), 4);
+        assert_eq!(
+            printed["asff-processor.asl.json"]["StartAt"],
+            "ProcessFindings"
+        );
+    }
+
+    #[tokio::test]
+    async fn cost_prices_every_path_within_the_target() {
+        let out = json(run(args("cost --json")).await.unwrap());
+        let paths = out["paths"].as_object().unwrap();
+        let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "incident",
+                "nothing_to_do",
+                "remediate",
+                "suppress",
+                "ticket"
+            ]
+        );
+        for path in ["ticket", "remediate"] {
+            let usd = paths[path]["usd_per_million_findings"].as_f64().unwrap();
+            assert!(usd > 1.0 && usd <= 10.0, "{path}: ${usd}");
+        }
+        assert_eq!(out["prices"]["region"], "us-east-1");
+        let Output::Text(table) = run(args("cost")).await.unwrap() else {
+            panic!("not text")
+        };
+        assert!(
+            table.contains("us-east-1") && table.contains("remediate"),
+            "{table}"
+        );
     }
 
     #[tokio::test]

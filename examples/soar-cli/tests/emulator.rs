@@ -280,3 +280,74 @@ async fn remediate_acts_in_each_findings_account_only_through_the_role() {
     assert!(protected(&member_a, &first).await);
     assert!(!protected(&callers, &first).await);
 }
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn process_on_aws_reads_the_real_record_store() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+        ScalarAttributeType,
+    };
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let table = format!("soar-cli-tickets-{nanos}");
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("finding_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("finding_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/findings/s3-8-block-public-access-failed.json"
+    );
+    let finding: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let finding_id = finding["detail"]["findings"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An open ticket for the finding, as soar-update would have written it.
+    dynamodb
+        .put_item()
+        .table_name(&table)
+        .item("finding_id", AttributeValue::S(finding_id))
+        .item("ticket_id", AttributeValue::S("SOAR-42".into()))
+        .item("opened_at", AttributeValue::N("1700000000".into()))
+        .send()
+        .await
+        .unwrap();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/config.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_soar"))
+        .args(["process", "--aws", "--finding", fixture, "--config", config])
+        .env("SOAR_ORGANIZATIONS", "false")
+        .env("SOAR_TICKETS_TABLE", &table)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let pad: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(pad["db"]["ticket"]["ticket_id"], "SOAR-42", "{pad}");
+    assert_eq!(pad["decision"], "failed_control");
+    assert_eq!(pad["account"]["team"], "payments");
+}

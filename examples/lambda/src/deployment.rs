@@ -1,0 +1,131 @@
+//! What a container builds once, at init: the settings, one SDK
+//! configuration with the one retry policy, the SDK clients, and the AWS
+//! ports on them. Every invocation of a warm container reuses them.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use soar_core::aws::{
+    AssumeRoleSessions, DynamoRecords, OrganizationsDirectory, SecurityHubUpdater,
+};
+use soar_core::ports::memory::StaticAccounts;
+use soar_core::ports::AccountDirectory;
+use soar_core::scoring::NoModel;
+use soar_core::{Pipeline, Ports};
+use soar_remediate::{ContextFactory, Registry};
+
+use crate::settings::{LambdaSettings, SettingsError};
+
+/// The ports and clients of one container.
+pub struct Deployment {
+    /// The settings, from the environment.
+    pub settings: LambdaSettings,
+    /// The SDK configuration every client is built from.
+    pub sdk: SdkConfig,
+    /// Account data: AWS Organizations, or the configuration's accounts.
+    pub accounts: Box<dyn AccountDirectory>,
+    /// Security Hub updates.
+    pub updater: SecurityHubUpdater,
+    /// Tickets, incidents and autoremediations in DynamoDB.
+    pub records: DynamoRecords,
+    /// Sessions in each finding's account and Region, for remediations.
+    pub contexts: ContextFactory,
+    /// Every remediation compiled in.
+    pub registry: Registry,
+}
+
+impl std::fmt::Debug for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployment")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deployment {
+    /// Reads the environment and builds everything: the default credential
+    /// chain and Region, with the retry policy of `SOAR_CONFIG`'s
+    /// `aws_retry` for every client.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the variable that does not parse.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let settings = LambdaSettings::from_env()?;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(settings.config.aws_retry.retry_config())
+            .load()
+            .await;
+        Ok(Deployment::new(settings, sdk))
+    }
+
+    /// Builds the clients and ports from `sdk`. Building a client makes no
+    /// call; credentials are resolved on first use.
+    pub fn new(settings: LambdaSettings, sdk: SdkConfig) -> Self {
+        let accounts: Box<dyn AccountDirectory> = if settings.organizations {
+            Box::new(OrganizationsDirectory::new(
+                aws_sdk_organizations::Client::new(&sdk),
+            ))
+        } else {
+            Box::new(StaticAccounts::new(settings.config.accounts.clone()))
+        };
+        let mut sessions = AssumeRoleSessions::new(
+            sdk.clone(),
+            aws_sdk_sts::Client::new(&sdk),
+            settings.role_name.clone(),
+        );
+        if let Some(external_id) = &settings.external_id {
+            sessions = sessions.external_id(external_id);
+        }
+        let contexts =
+            ContextFactory::new(Arc::new(sessions)).with_settings(settings.remediation.clone());
+        Deployment {
+            updater: SecurityHubUpdater::new(aws_sdk_securityhub::Client::new(&sdk)),
+            records: DynamoRecords::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                settings.tables.clone(),
+            ),
+            accounts,
+            contexts,
+            registry: Registry::default(),
+            sdk,
+            settings,
+        }
+    }
+
+    /// The decision pipeline on these ports.
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        let ports = Ports {
+            accounts: self.accounts.as_ref(),
+            updater: &self.updater,
+            records: &self.records,
+            scorer: &NoModel,
+            remediable: &self.registry,
+        };
+        Pipeline::new(&self.settings.config, ports)
+    }
+
+    /// The ports of `soar-update`, at `now`.
+    pub fn update_ports(&self, now: soar_core::Timestamp) -> crate::handlers::UpdatePorts<'_> {
+        crate::handlers::UpdatePorts {
+            updater: &self.updater,
+            records: &self.records,
+            retention_seconds: i64::from(self.settings.record_retention_days) * 86_400,
+            now,
+        }
+    }
+}
+
+/// Starts JSON logs through `tracing`, at the level of `RUST_LOG` (`info`
+/// by default), without ANSI colours or timestamps (CloudWatch adds its
+/// own).
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,726 @@
+//! The Lambda handlers, as plain async functions of their input and the
+//! ports they use, so that tests call them directly with in-memory ports
+//! and mocked SDK clients. Each takes and returns the Scratchpad JSON that
+//! Step Functions passes between states.
+
+use serde_json::Value;
+use soar_asff::Event;
+use soar_core::pipeline::workflow_update;
+use soar_core::ports::{EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord};
+use soar_core::{ControlAction, Decision, Pipeline, Scratchpad, Timestamp};
+use soar_remediate::{remediate_finding, ContextFactory, Mode, Outcome, Registry};
+
+/// Why a handler failed. Step Functions' `Catch` and `Retry` match on
+/// [`HandlerError::name`], so the names are stable and soar's own, not Rust
+/// type names.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandlerError {
+    /// The input is not what the handler takes.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A port failed in a way the step cannot go on from; Step Functions
+    /// retries it, then the execution fails and its alarm fires.
+    #[error("{0}")]
+    Port(#[from] soar_core::ports::PortError),
+    /// Security Hub did not take the workflow update for the finding.
+    #[error("Security Hub did not update finding {finding_id}: {reason}")]
+    NotUpdated {
+        /// The finding.
+        finding_id: String,
+        /// Security Hub's reason.
+        reason: String,
+    },
+}
+
+impl HandlerError {
+    /// The error's name in Step Functions (`errorType`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            HandlerError::InvalidInput(_) => "soar.InvalidInput",
+            HandlerError::Port(_) => "soar.PortFailed",
+            HandlerError::NotUpdated { .. } => "soar.NotUpdated",
+        }
+    }
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.name().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// `soar-decide`: the decided Scratchpad of the one finding in `input`.
+///
+/// `input` is a bare ASFF finding (what the processor's `Map` state hands
+/// each iteration) or an EventBridge event that carries exactly one.
+///
+/// # Errors
+/// [`HandlerError::InvalidInput`] with the JSON path of what does not parse,
+/// and for events with no finding or several (the state machine maps over
+/// `detail.findings`, one finding per call).
+pub async fn decide(input: Value, pipeline: &Pipeline<'_>) -> Result<Scratchpad, HandlerError> {
+    let bytes =
+        serde_json::to_vec(&input).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    let event = Event::parse(&bytes).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    let mut findings = event.findings().to_vec();
+    if findings.len() != 1 {
+        return Err(HandlerError::InvalidInput(format!(
+            "a {} event with {} findings: soar-decide takes one finding",
+            event.kind(),
+            findings.len()
+        )));
+    }
+    let finding = findings.remove(0);
+    let pad = pipeline
+        .process(finding)
+        .await
+        .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    tracing::info!(
+        finding = %pad.finding.id,
+        decision = ?pad.decision,
+        control_action = ?pad.control_action,
+        reason = pad.decision_reason.as_deref().unwrap_or_default(),
+        "decided"
+    );
+    Ok(pad)
+}
+
+/// `soar-remediate`: runs the finding's control in the finding's own
+/// account and Region, and writes the outcome into the Scratchpad.
+///
+/// Never fails for a remediation that did not work: that is
+/// `actions.autoremediation_not_done` with the reason in
+/// `messages.actions_required`, which routes the finding to a ticket.
+pub async fn remediate(
+    mut pad: Scratchpad,
+    registry: &Registry,
+    contexts: &ContextFactory,
+) -> Scratchpad {
+    let report = remediate_finding(registry, contexts, &pad.finding, Mode::Apply).await;
+    tracing::info!(
+        finding = %pad.finding.id,
+        control = %report.control_id,
+        outcome = report.outcome.name(),
+        "remediation ran"
+    );
+    match report.outcome {
+        Outcome::Remediated { actions_taken } => {
+            pad.actions.remediated = true;
+            pad.messages.actions_taken = actions_taken.join(" ");
+        }
+        Outcome::AlreadyCompliant => {
+            pad.actions.remediated = true;
+            pad.messages.actions_taken =
+                "None: the resource already complies; Security Hub will see it on its next check."
+                    .to_owned();
+        }
+        Outcome::Suppress { reason } => {
+            pad.actions.suppress_finding = true;
+            append_reason(&mut pad, &reason);
+        }
+        Outcome::ReconsiderLater { until } => {
+            pad.actions.reconsider_later = true;
+            append_reason(&mut pad, &format!("reconsider after {until}"));
+        }
+        Outcome::Ticket { reason } => {
+            pad.actions.autoremediation_not_done = true;
+            pad.messages.actions_required = reason;
+        }
+        Outcome::Planned => {}
+    }
+    pad
+}
+
+fn append_reason(pad: &mut Scratchpad, reason: &str) {
+    pad.decision_reason = Some(match pad.decision_reason.take() {
+        Some(before) => format!("{before}; {reason}"),
+        None => reason.to_owned(),
+    });
+}
+
+/// Whether the finding needs a person: a failed control that is ticketed, a
+/// remediation that did not work, or an incident.
+pub fn needs_ticket(pad: &Scratchpad) -> bool {
+    if pad.actions.suppress_finding || pad.actions.terminate_for_reprocessing {
+        return false;
+    }
+    pad.actions.autoremediation_not_done
+        || pad.decision == Some(Decision::Incident)
+        || (pad.decision == Some(Decision::FailedControl)
+            && pad.control_action == Some(ControlAction::Ticket))
+}
+
+/// What `soar-update` needs besides the Scratchpad.
+#[derive(Clone, Copy)]
+pub struct UpdatePorts<'a> {
+    /// Security Hub.
+    pub updater: &'a dyn FindingUpdater,
+    /// The tickets and event records.
+    pub records: &'a dyn RecordStore,
+    /// How long records are kept, in seconds.
+    pub retention_seconds: i64,
+    /// The time now.
+    pub now: Timestamp,
+}
+
+/// `soar-update`: records the outcome. It opens the ticket (once: a
+/// conditional write keyed by the finding ID, so a repeated step finds the
+/// ticket it opened), closes the ticket of a resolved finding, records the
+/// autoremediation, and writes the workflow status back to Security Hub:
+/// SUPPRESSED, RESOLVED after a remediation, or NOTIFIED with `TicketOpen`
+/// and `TicketId`.
+///
+/// # Errors
+/// [`HandlerError::Port`] when the record store fails, and
+/// [`HandlerError::NotUpdated`] when Security Hub refuses the update; Step
+/// Functions retries the step, and nothing is lost, since every write is
+/// idempotent.
+pub async fn update(
+    mut pad: Scratchpad,
+    ports: UpdatePorts<'_>,
+) -> Result<Scratchpad, HandlerError> {
+    if pad.actions.terminate_for_reprocessing {
+        return Ok(pad);
+    }
+    let now = ports.now.0;
+    let expires_at = now + ports.retention_seconds;
+    if let Some(error) = pad.error.take() {
+        // A step failed and the state machine caught it: say so in the ticket.
+        pad.actions.autoremediation_not_done = true;
+        pad.messages.actions_required = format!(
+            "The automatic remediation failed ({}): {}. Please fix it by hand.",
+            error.error, error.cause
+        );
+    }
+    let mut ticket_id = None;
+    if needs_ticket(&pad) {
+        let ticket = ports
+            .records
+            .open_ticket_once(&new_ticket(&pad, now, expires_at))
+            .await?;
+        pad.messages.actions_taken = format!("Ticket {} is open.", ticket.ticket_id);
+        ticket_id = Some(ticket.ticket_id.clone());
+        pad.db.ticket = Some(ticket);
+    }
+    if pad.decision == Some(Decision::CloseTicket) {
+        if let Some(mut ticket) = pad.db.ticket.clone().filter(|t| t.closed_at.is_none()) {
+            ticket.closed_at = Some(now);
+            ports.records.put_ticket(&ticket).await?;
+            pad.messages.actions_taken = format!("Closed ticket {}.", ticket.ticket_id);
+            pad.db.ticket = Some(ticket);
+        }
+    }
+    if pad.actions.remediated || pad.actions.autoremediation_not_done {
+        let record = EventRecord {
+            finding_id: pad.finding.id.clone(),
+            account_id: pad.account.id.clone(),
+            kind: pad.control_id.clone().unwrap_or_default(),
+            outcome: if pad.actions.autoremediation_not_done {
+                "ticket".to_owned()
+            } else {
+                "remediated".to_owned()
+            },
+            penalty_score: pad.penalty_score,
+            at: now,
+            expires_at,
+        };
+        ports
+            .records
+            .put_event(RecordKind::Autoremediation, &record)
+            .await?;
+    }
+    if let Some(change) = workflow_update(&pad, ticket_id.as_deref()) {
+        let report = ports.updater.update(&change).await?;
+        if let Some(failed) = report.failed.first() {
+            return Err(HandlerError::NotUpdated {
+                finding_id: pad.finding.id.clone(),
+                reason: format!("{}: {}", failed.code, failed.message),
+            });
+        }
+    }
+    Ok(pad)
+}
+
+/// The ticket for a finding: its ID is derived from the finding ID, so the
+/// same finding always gets the same reference.
+fn new_ticket(pad: &Scratchpad, now: i64, expires_at: i64) -> TicketRecord {
+    let short = pad
+        .finding
+        .id
+        .rsplit(['/', ':'])
+        .next()
+        .filter(|tail| !tail.is_empty())
+        .unwrap_or(&pad.finding.id);
+    TicketRecord {
+        ticket_id: format!("SOAR-{short}"),
+        finding_id: pad.finding.id.clone(),
+        account_id: pad.account.id.clone(),
+        control_id: pad.control_id.clone(),
+        team: pad.account.team.clone(),
+        title: pad.finding.title.clone(),
+        penalty_score: pad.penalty_score,
+        opened_at: now,
+        closed_at: None,
+        expires_at,
+    }
+}
+
+/// What `soar-sweep` takes: where the previous page ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SweepRequest {
+    /// The `NextToken` of the previous page; none for the first.
+    #[serde(default)]
+    pub next_token: Option<String>,
+}
+
+/// What `soar-sweep` returns: one page of open findings, and where the next
+/// one starts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPage {
+    /// The findings of this page, in ASFF.
+    pub findings: Vec<soar_asff::Finding>,
+    /// The token of the next page; none after the last.
+    pub next_token: Option<String>,
+}
+
+/// `soar-sweep`: one page of the backlog, the findings that are still open:
+/// record state ACTIVE, workflow NEW or NOTIFIED, compliance FAILED. The
+/// backlog-sweep state machine runs each through the same pipeline, page
+/// after page, so an Organization's whole backlog is one execution.
+///
+/// # Errors
+/// [`HandlerError::Port`] when `GetFindings` fails (after the SDK's
+/// retries), and [`HandlerError::InvalidInput`] for a finding the SDK
+/// returned without a member ASFF requires.
+pub async fn sweep(
+    request: SweepRequest,
+    client: &aws_sdk_securityhub::Client,
+    page_size: i32,
+) -> Result<SweepPage, HandlerError> {
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
+    };
+    let equals = |value: &str| {
+        StringFilter::builder()
+            .comparison(StringFilterComparison::Equals)
+            .value(value)
+            .build()
+    };
+    // Values of one attribute are ORed, attributes are ANDed.
+    let filters = AwsSecurityFindingFilters::builder()
+        .record_state(equals("ACTIVE"))
+        .workflow_status(equals("NEW"))
+        .workflow_status(equals("NOTIFIED"))
+        .compliance_status(equals("FAILED"))
+        .build();
+    let output = client
+        .get_findings()
+        .filters(filters)
+        .max_results(page_size)
+        .set_next_token(request.next_token)
+        .send()
+        .await
+        .map_err(|e| {
+            let (class, message) = soar_core::error_class::describe_error(&e);
+            HandlerError::Port(soar_core::ports::PortError {
+                port: "Sweep",
+                operation: "GetFindings",
+                class,
+                message,
+            })
+        })?;
+    let mut findings = Vec::with_capacity(output.findings().len());
+    for sdk_finding in output.findings() {
+        let converted = soar_asff::sdk::from_sdk(sdk_finding)
+            .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+        if !converted.is_lossless() {
+            tracing::warn!(finding = %converted.value.id, unconverted = ?converted.unconverted, "members not carried over");
+        }
+        findings.push(converted.value);
+    }
+    // An empty token means the last page, as an absent one does.
+    let next_token = output
+        .next_token()
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned);
+    tracing::info!(
+        findings = findings.len(),
+        more = next_token.is_some(),
+        "swept a page"
+    );
+    Ok(SweepPage {
+        findings,
+        next_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+    use aws_sdk_dynamodb::operation::update_table::UpdateTableOutput;
+    use aws_sdk_dynamodb::types::TableDescription;
+    use serde_json::json;
+    use soar_asff::{Finding, WorkflowStatus};
+    use soar_core::aws::AmbientSessions;
+    use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
+    use soar_core::ports::RecordKind;
+    use soar_core::scoring::NoModel;
+    use soar_core::{AccountData, Config, Ports};
+    use soar_remediate::testkit::{
+        finding_for, mock, test_sdk_config, MockResponseInterceptor, RuleMode, TEST_ACCOUNT,
+    };
+    use soar_remediate::ContextFactory;
+
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/../../testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn remediating() -> Config {
+        Config::from_json(
+            r#"{"auto_remediation": {"enabled": true, "controls": ["S3.8", "DynamoDB.6"]}}"#,
+        )
+        .unwrap()
+    }
+
+    struct Memory {
+        accounts: StaticAccounts,
+        updater: RecordingUpdater,
+        records: MemoryRecords,
+        registry: Registry,
+    }
+
+    impl Memory {
+        fn new() -> Self {
+            Memory {
+                accounts: StaticAccounts::new([AccountData {
+                    id: "111111111111".into(),
+                    team: Some("payments".into()),
+                    ..AccountData::default()
+                }]),
+                updater: RecordingUpdater::default(),
+                records: MemoryRecords::default(),
+                registry: Registry::default(),
+            }
+        }
+
+        fn pipeline<'a>(&'a self, config: &'a Config) -> Pipeline<'a> {
+            Pipeline::new(
+                config,
+                Ports {
+                    accounts: &self.accounts,
+                    updater: &self.updater,
+                    records: &self.records,
+                    scorer: &NoModel,
+                    remediable: &self.registry,
+                },
+            )
+        }
+
+        fn update_ports(&self) -> UpdatePorts<'_> {
+            UpdatePorts {
+                updater: &self.updater,
+                records: &self.records,
+                retention_seconds: 86_400,
+                now: Timestamp(1_800_000_000),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn decide_returns_the_decided_scratchpad_of_a_bare_finding() {
+        let memory = Memory::new();
+        let config = remediating();
+        let finding = fixture("asff/securityhub-fsbp-s3-8-failed.json");
+        let pad = decide(finding, &memory.pipeline(&config)).await.unwrap();
+        assert_eq!(pad.decision, Some(Decision::FailedControl));
+        assert_eq!(pad.control_action, Some(ControlAction::Remediate));
+        assert_eq!(pad.control_id.as_deref(), Some("S3.8"));
+        assert_eq!(pad.account.team.as_deref(), Some("payments"));
+        let json = serde_json::to_value(&pad).unwrap();
+        assert_eq!(json["control_id"], "S3.8");
+        assert_eq!(json["actions"]["remediated"], false);
+    }
+
+    #[tokio::test]
+    async fn decide_takes_an_event_with_one_finding_and_refuses_more_or_bad_input() {
+        let memory = Memory::new();
+        let config = Config::default();
+        let pipeline = memory.pipeline(&config);
+        let one = fixture("eventbridge/securityhub-imported-fsbp-ec2-7.json");
+        assert_eq!(
+            decide(one, &pipeline).await.unwrap().control_id.as_deref(),
+            Some("EC2.7")
+        );
+        let three =
+            fixture("eventbridge/securityhub-custom-action-cis120-1-16-three-findings.json");
+        let error = decide(three, &pipeline).await.unwrap_err();
+        assert_eq!(error.name(), "soar.InvalidInput");
+        assert!(error.to_string().contains("3 findings"), "{error}");
+        let error = decide(json!({"SchemaVersion": "2018-10-08", "Id": 5}), &pipeline)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("Id"), "{error}");
+        let diagnostic = lambda_runtime::Diagnostic::from(error);
+        assert_eq!(diagnostic.error_type, "soar.InvalidInput");
+    }
+
+    fn table_finding(account: &str) -> Finding {
+        let arn = format!("arn:aws:dynamodb:us-east-1:{account}:table/orders");
+        let mut finding = finding_for("DynamoDB.6", "AwsDynamoDbTable", &arn);
+        finding.aws_account_id = account.to_owned();
+        finding
+    }
+
+    fn table(protected: bool) -> DescribeTableOutput {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("orders")
+                    .deletion_protection_enabled(protected)
+                    .build(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn remediate_fixes_the_resource_and_marks_the_pad_remediated() {
+        let describe = mock!(aws_sdk_dynamodb::Client::describe_table)
+            .sequence()
+            .output(|| table(false))
+            .output(|| table(true))
+            .build();
+        let write = mock!(aws_sdk_dynamodb::Client::update_table)
+            .match_requests(|r| {
+                r.table_name() == Some("orders") && r.deletion_protection_enabled() == Some(true)
+            })
+            .then_output(|| UpdateTableOutput::builder().build());
+        let mocks = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&describe)
+            .with_rule(&write);
+        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
+        let contexts = ContextFactory::new(Arc::new(sessions)).with_interceptor(
+            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
+        );
+        let pad = Scratchpad::new(table_finding(TEST_ACCOUNT));
+        let pad = remediate(pad, &Registry::default(), &contexts).await;
+        assert!(pad.actions.remediated, "{pad:?}");
+        assert!(!pad.actions.autoremediation_not_done);
+        assert!(
+            pad.messages.actions_taken.contains("deletion protection"),
+            "{}",
+            pad.messages.actions_taken
+        );
+        assert_eq!(write.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn remediate_in_an_unreachable_account_routes_to_a_ticket_with_the_reason() {
+        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
+        let contexts = ContextFactory::new(Arc::new(sessions));
+        let pad = Scratchpad::new(table_finding("222222222222"));
+        let pad = remediate(pad, &Registry::default(), &contexts).await;
+        assert!(pad.actions.autoremediation_not_done);
+        assert!(!pad.actions.remediated);
+        assert!(
+            pad.messages
+                .actions_required
+                .contains("account 222222222222"),
+            "{}",
+            pad.messages.actions_required
+        );
+        assert!(needs_ticket(&pad));
+    }
+
+    fn ticketed_pad() -> Scratchpad {
+        let mut pad = Scratchpad::new(finding_for(
+            "Lambda.1",
+            "AwsLambdaFunction",
+            "arn:aws:lambda:us-east-1:111111111111:function:f",
+        ));
+        pad.decision = Some(Decision::FailedControl);
+        pad.control_action = Some(ControlAction::Ticket);
+        pad.decision_reason =
+            Some("control Lambda.1 fails: no automatic remediation exists for it".into());
+        pad
+    }
+
+    #[tokio::test]
+    async fn update_opens_one_ticket_however_often_it_runs_and_notifies_security_hub() {
+        let memory = Memory::new();
+        let first = update(ticketed_pad(), memory.update_ports()).await.unwrap();
+        let again = update(ticketed_pad(), memory.update_ports()).await.unwrap();
+        let tickets = memory.records.tickets();
+        assert_eq!(tickets.len(), 1, "{tickets:?}");
+        assert_eq!(first.db.ticket, again.db.ticket);
+        let ticket_id = tickets[0].ticket_id.clone();
+        assert_eq!(ticket_id, "SOAR-test");
+        assert_eq!(tickets[0].expires_at, 1_800_000_000 + 86_400);
+        let updates = memory.updater.updates();
+        assert_eq!(updates.len(), 2);
+        for change in updates {
+            assert_eq!(change.workflow_status, Some(WorkflowStatus::Notified));
+            assert_eq!(change.user_defined_fields.get("TicketId"), Some(&ticket_id));
+            assert_eq!(
+                change
+                    .user_defined_fields
+                    .get("TicketOpen")
+                    .map(String::as_str),
+                Some("Yes")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caught_remediation_error_becomes_a_ticket_that_says_why() {
+        let memory = Memory::new();
+        let mut pad: Scratchpad = serde_json::from_value(json!({
+            "finding": serde_json::to_value(table_finding(TEST_ACCOUNT)).unwrap(),
+            "decision": "failed_control",
+            "control_action": "remediate",
+            "control_id": "DynamoDB.6",
+            "error": {"Error": "States.Timeout", "Cause": "the task timed out"}
+        }))
+        .unwrap();
+        pad.actions.remediated = false;
+        let pad = update(pad, memory.update_ports()).await.unwrap();
+        assert!(pad.error.is_none());
+        assert!(
+            pad.messages.actions_required.contains("States.Timeout")
+                && pad.messages.actions_required.contains("timed out"),
+            "{}",
+            pad.messages.actions_required
+        );
+        assert_eq!(memory.records.tickets().len(), 1);
+        assert_eq!(memory.records.events()[0].1.outcome, "ticket");
+    }
+
+    #[tokio::test]
+    async fn update_resolves_a_remediated_finding_and_records_the_autoremediation() {
+        let memory = Memory::new();
+        let mut pad = Scratchpad::new(table_finding(TEST_ACCOUNT));
+        pad.actions.remediated = true;
+        pad.messages.actions_taken = "Turned on deletion protection of table orders.".into();
+        update(pad, memory.update_ports()).await.unwrap();
+        let updates = memory.updater.updates();
+        assert_eq!(updates.len(), 1);
+        assert_eq!(updates[0].workflow_status, Some(WorkflowStatus::Resolved));
+        let events = memory.records.events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, RecordKind::Autoremediation);
+        assert_eq!(
+            (events[0].1.kind.as_str(), events[0].1.outcome.as_str()),
+            ("DynamoDB.6", "remediated")
+        );
+        assert!(memory.records.tickets().is_empty());
+    }
+
+    #[tokio::test]
+    async fn update_suppresses_and_closes_without_opening_tickets() {
+        let memory = Memory::new();
+        let mut pad = ticketed_pad();
+        pad.actions.suppress_finding = true;
+        update(pad, memory.update_ports()).await.unwrap();
+        assert_eq!(
+            memory.updater.updates()[0].workflow_status,
+            Some(WorkflowStatus::Suppressed)
+        );
+        assert!(memory.records.tickets().is_empty());
+
+        let opened = update(ticketed_pad(), memory.update_ports()).await.unwrap();
+        let mut resolved = opened.clone();
+        resolved.decision = Some(Decision::CloseTicket);
+        resolved.control_action = None;
+        let closed = update(resolved, memory.update_ports()).await.unwrap();
+        assert_eq!(
+            closed.db.ticket.as_ref().and_then(|t| t.closed_at),
+            Some(1_800_000_000)
+        );
+        assert_eq!(memory.records.tickets()[0].closed_at, Some(1_800_000_000));
+    }
+
+    #[tokio::test]
+    async fn a_finding_security_hub_refuses_is_an_error_step_functions_retries() {
+        struct Refusing;
+        #[async_trait::async_trait]
+        impl FindingUpdater for Refusing {
+            async fn update(
+                &self,
+                update: &soar_core::ports::FindingUpdate,
+            ) -> Result<soar_core::ports::BatchReport, soar_core::ports::PortError> {
+                Ok(soar_core::ports::BatchReport {
+                    processed: vec![],
+                    failed: vec![soar_core::ports::FailedFinding {
+                        finding: update.findings[0].clone(),
+                        code: "FindingNotFound".into(),
+                        message: "no such finding".into(),
+                    }],
+                })
+            }
+            async fn import(
+                &self,
+                _findings: &[Finding],
+            ) -> Result<soar_core::ports::BatchReport, soar_core::ports::PortError> {
+                Ok(soar_core::ports::BatchReport::default())
+            }
+        }
+        let records = MemoryRecords::default();
+        let ports = UpdatePorts {
+            updater: &Refusing,
+            records: &records,
+            retention_seconds: 60,
+            now: Timestamp(0),
+        };
+        let error = update(ticketed_pad(), ports).await.unwrap_err();
+        assert_eq!(error.name(), "soar.NotUpdated");
+        assert!(error.to_string().contains("FindingNotFound"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn sweep_asks_for_open_failed_findings_and_passes_the_page_token() {
+        use aws_sdk_securityhub::operation::get_findings::GetFindingsOutput;
+        let sdk_finding = soar_asff::sdk::to_sdk(
+            &Finding::from_value(fixture("asff/securityhub-fsbp-s3-8-failed.json")).unwrap(),
+        )
+        .value;
+        let page = mock!(aws_sdk_securityhub::Client::get_findings)
+            .match_requests(|r| {
+                let f = r.filters().unwrap();
+                fn values(list: &[aws_sdk_securityhub::types::StringFilter]) -> Vec<&str> {
+                    list.iter().filter_map(|s| s.value()).collect()
+                }
+                r.next_token() == Some("page-2")
+                    && r.max_results() == Some(50)
+                    && values(f.record_state()) == ["ACTIVE"]
+                    && values(f.workflow_status()) == ["NEW", "NOTIFIED"]
+                    && values(f.compliance_status()) == ["FAILED"]
+            })
+            .then_output(move || {
+                GetFindingsOutput::builder()
+                    .findings(sdk_finding.clone())
+                    .next_token("")
+                    .build()
+            });
+        let client = soar_core::testkit::aws_smithy_mocks::mock_client!(
+            aws_sdk_securityhub,
+            RuleMode::MatchAny,
+            [&page]
+        );
+        let request = SweepRequest {
+            next_token: Some("page-2".into()),
+        };
+        let swept = sweep(request, &client, 50).await.unwrap();
+        assert_eq!(swept.findings.len(), 1);
+        assert_eq!(swept.findings[0].control_id(), Some("S3.8"));
+        assert_eq!(swept.next_token, None, "an empty token ends the sweep");
+    }
+}

@@ -1,0 +1,266 @@
+//! The handlers' configuration: environment variables, parsed once at init.
+//!
+//! Every variable has a default, so a handler starts with only Lambda's own
+//! variables set; the SAM template sets each one explicitly anyway. A value
+//! that does not parse stops the container at init with a message that
+//! names the variable: a broken deployment fails on its first invocation,
+//! loudly, instead of deciding findings with a setting silently ignored.
+//!
+//! | Variable | Default | What it is |
+//! | --- | --- | --- |
+//! | `SOAR_CONFIG` | `{}` | The pipeline configuration, as JSON ([`soar_core::Config`]). |
+//! | `SOAR_REMEDIATION_SETTINGS` | `{}` | The remediation settings, as JSON ([`soar_remediate::Settings`]). |
+//! | `SOAR_AUTO_REMEDIATION` | from `SOAR_CONFIG` (off) | `true` or `false`: the auto-remediation switch. |
+//! | `SOAR_ENABLED_CONTROLS` | from `SOAR_CONFIG` (none) | Comma-separated control IDs to fix automatically, or `*`. |
+//! | `SOAR_DESTRUCTIVE_CONTROLS` | from the JSON (none) | Comma-separated destructive control IDs that may run; set in both the pipeline configuration and the remediation settings, so the two agree. |
+//! | `SOAR_ROLE_NAME` | none | The role assumed in member accounts; without it soar acts only in its own account and tickets the rest. |
+//! | `SOAR_EXTERNAL_ID` | none | The external ID passed to `AssumeRole`. |
+//! | `SOAR_ORGANIZATIONS` | `true` | Whether account data comes from AWS Organizations (`false`: from `SOAR_CONFIG`'s `accounts`). |
+//! | `SOAR_TICKETS_TABLE` | `soar-tickets` | The DynamoDB table of tickets. |
+//! | `SOAR_INCIDENTS_TABLE` | `soar-incidents` | The DynamoDB table of incidents. |
+//! | `SOAR_AUTOREMEDIATIONS_TABLE` | `soar-autoremediations` | The DynamoDB table of autoremediations. |
+//! | `SOAR_RECORD_RETENTION_DAYS` | `365` | How long records are kept (their DynamoDB TTL). |
+//! | `SOAR_SWEEP_PAGE_SIZE` | `50` | Findings per `GetFindings` page in the backlog sweep (1 to 100). A page travels in the state machine's state, which holds at most 256 KiB, and a finding is 3 KB on average (5 KB at most in the test data). |
+
+use soar_core::aws::TableNames;
+use soar_core::{Config, DestructiveControls};
+use soar_remediate::Settings;
+
+/// A variable that does not parse, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {variable}: {message}")]
+pub struct SettingsError {
+    /// The variable.
+    pub variable: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
+}
+
+/// Everything the handlers read from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaSettings {
+    /// The pipeline configuration.
+    pub config: Config,
+    /// The remediation settings.
+    pub remediation: Settings,
+    /// The role assumed in member accounts.
+    pub role_name: Option<String>,
+    /// The external ID for `AssumeRole`.
+    pub external_id: Option<String>,
+    /// Whether account data comes from AWS Organizations.
+    pub organizations: bool,
+    /// The DynamoDB tables.
+    pub tables: TableNames,
+    /// How long records are kept, in days.
+    pub record_retention_days: u32,
+    /// Findings per `GetFindings` page in the backlog sweep.
+    pub sweep_page_size: i32,
+}
+
+impl LambdaSettings {
+    /// The settings from the process environment.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first variable that does not parse.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `lookup` (a variable's value, if set): the
+    /// environment in Lambda, a map in tests.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first variable that does not parse.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let text = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let mut config = match text("SOAR_CONFIG") {
+            Some(json) => Config::from_json(&json).map_err(|e| SettingsError {
+                variable: "SOAR_CONFIG",
+                message: e.to_string(),
+            })?,
+            None => Config::default(),
+        };
+        let mut remediation: Settings = match text("SOAR_REMEDIATION_SETTINGS") {
+            Some(json) => {
+                let mut deserializer = serde_json::Deserializer::from_str(&json);
+                serde_path_to_error::deserialize(&mut deserializer).map_err(|e| SettingsError {
+                    variable: "SOAR_REMEDIATION_SETTINGS",
+                    message: format!("{}: {}", e.path(), e.inner()),
+                })?
+            }
+            None => Settings::default(),
+        };
+        if let Some(value) = text("SOAR_AUTO_REMEDIATION") {
+            config.auto_remediation.enabled = boolean("SOAR_AUTO_REMEDIATION", &value)?;
+        }
+        if let Some(value) = text("SOAR_ENABLED_CONTROLS") {
+            config.auto_remediation.controls = list(&value);
+        }
+        if let Some(value) = text("SOAR_DESTRUCTIVE_CONTROLS") {
+            let allowed =
+                DestructiveControls::new(list(&value)).map_err(|message| SettingsError {
+                    variable: "SOAR_DESTRUCTIVE_CONTROLS",
+                    message,
+                })?;
+            config.auto_remediation.destructive_controls = allowed.clone();
+            remediation.destructive_controls = allowed;
+        }
+        let organizations = match text("SOAR_ORGANIZATIONS") {
+            Some(value) => boolean("SOAR_ORGANIZATIONS", &value)?,
+            None => true,
+        };
+        let table =
+            |name: &'static str, default: &str| text(name).unwrap_or_else(|| default.to_owned());
+        let record_retention_days = number(
+            "SOAR_RECORD_RETENTION_DAYS",
+            text("SOAR_RECORD_RETENTION_DAYS"),
+            365,
+            1..=36_500,
+        )?;
+        let sweep_page_size = number(
+            "SOAR_SWEEP_PAGE_SIZE",
+            text("SOAR_SWEEP_PAGE_SIZE"),
+            50,
+            1..=100,
+        )?;
+        Ok(LambdaSettings {
+            config,
+            remediation,
+            role_name: text("SOAR_ROLE_NAME"),
+            external_id: text("SOAR_EXTERNAL_ID"),
+            organizations,
+            tables: TableNames {
+                tickets: table("SOAR_TICKETS_TABLE", "soar-tickets"),
+                incidents: table("SOAR_INCIDENTS_TABLE", "soar-incidents"),
+                autoremediations: table("SOAR_AUTOREMEDIATIONS_TABLE", "soar-autoremediations"),
+            },
+            record_retention_days: u32::try_from(record_retention_days).unwrap_or(365),
+            sweep_page_size: i32::try_from(sweep_page_size).unwrap_or(50),
+        })
+    }
+}
+
+fn boolean(variable: &'static str, value: &str) -> Result<bool, SettingsError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        other => Err(SettingsError {
+            variable,
+            message: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn number(
+    variable: &'static str,
+    value: Option<String>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, SettingsError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match value.trim().parse::<i64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(SettingsError {
+            variable,
+            message: format!(
+                "{value:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<LambdaSettings, SettingsError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        LambdaSettings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_gives_the_documented_defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.config, Config::default());
+        assert_eq!(s.remediation, Settings::default());
+        assert_eq!((s.role_name, s.external_id), (None, None));
+        assert!(s.organizations);
+        assert_eq!(s.tables.tickets, "soar-tickets");
+        assert_eq!(s.tables.incidents, "soar-incidents");
+        assert_eq!(s.tables.autoremediations, "soar-autoremediations");
+        assert_eq!((s.record_retention_days, s.sweep_page_size), (365, 50));
+    }
+
+    #[test]
+    fn template_parameters_override_the_json_configuration() {
+        let s = settings(&[
+            (
+                "SOAR_CONFIG",
+                r#"{"auto_remediation": {"controls": ["S3.2"]}}"#,
+            ),
+            ("SOAR_AUTO_REMEDIATION", "true"),
+            ("SOAR_ENABLED_CONTROLS", "S3.8, DynamoDB.6"),
+            ("SOAR_DESTRUCTIVE_CONTROLS", "S3.10"),
+            ("SOAR_ROLE_NAME", "SoarRemediation"),
+            ("SOAR_ORGANIZATIONS", "false"),
+            ("SOAR_TICKETS_TABLE", "prod-tickets"),
+        ])
+        .unwrap();
+        assert!(s.config.auto_remediation.allows("DynamoDB.6"));
+        assert!(!s.config.auto_remediation.allows("S3.2"));
+        assert!(s
+            .config
+            .auto_remediation
+            .destructive_controls
+            .allows("S3.10"));
+        assert!(
+            s.remediation.destructive_controls.allows("S3.10"),
+            "one gate, set in both"
+        );
+        assert_eq!(s.role_name.as_deref(), Some("SoarRemediation"));
+        assert!(!s.organizations);
+        assert_eq!(s.tables.tickets, "prod-tickets");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let cases = [
+            ("SOAR_CONFIG", r#"{"enabeld": true}"#, "unknown field"),
+            (
+                "SOAR_REMEDIATION_SETTINGS",
+                r#"{"ecr_keep_images": "x"}"#,
+                "ecr_keep_images",
+            ),
+            ("SOAR_AUTO_REMEDIATION", "maybe", "not true or false"),
+            ("SOAR_DESTRUCTIVE_CONTROLS", "*", "one control ID at a time"),
+            ("SOAR_SWEEP_PAGE_SIZE", "500", "from 1 to 100"),
+            ("SOAR_RECORD_RETENTION_DAYS", "soon", "whole number"),
+        ];
+        for (variable, value, expected) in cases {
+            let error = settings(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(error.message.contains(expected), "{variable}: {error}");
+            assert!(error
+                .to_string()
+                .starts_with(&format!("environment variable {variable}")));
+        }
+    }
+}
