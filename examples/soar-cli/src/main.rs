@@ -166,6 +166,12 @@ async fn process(args: &Args) -> Result<Value, Failure> {
         remediable: &remediable,
     };
     let pipeline = Pipeline::new(&config, ports);
+    decide_all(&pipeline, pads).await
+}
+
+/// The decided Scratchpad of each pad, as one JSON value (an array for
+/// several).
+async fn decide_all(pipeline: &Pipeline<'_>, pads: Vec<Scratchpad>) -> Result<Value, Failure> {
     let mut decided = Vec::with_capacity(pads.len());
     for pad in pads {
         let pad = pipeline
@@ -197,18 +203,7 @@ async fn process_on_aws(
         .await;
     let deployment = Deployment::new(settings, sdk);
     let pipeline = deployment.pipeline();
-    let mut decided = Vec::with_capacity(pads.len());
-    for pad in pads {
-        let pad = pipeline
-            .process(pad.finding)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        decided.push(serde_json::to_value(&pad).map_err(|e| Failure::Internal(e.to_string()))?);
-    }
-    Ok(match decided.len() {
-        1 => decided.remove(0),
-        _ => Value::Array(decided),
-    })
+    decide_all(&pipeline, pads).await
 }
 
 /// `soar score`: the penalty of each finding and the triage of the event.
