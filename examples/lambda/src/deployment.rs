@@ -51,10 +51,7 @@ impl Deployment {
     /// [`SettingsError`] naming the variable that does not parse.
     pub async fn from_env() -> Result<Self, SettingsError> {
         let settings = LambdaSettings::from_env()?;
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(settings.config.aws_retry.retry_config())
-            .load()
-            .await;
+        let sdk = load_sdk_config(&settings.config.aws_retry).await;
         Ok(Deployment::new(settings, sdk))
     }
 
@@ -113,6 +110,15 @@ impl Deployment {
             now,
         }
     }
+}
+
+/// The SDK configuration of the default credential chain and Region, with
+/// `retry` as the one retry policy of every client built from it.
+pub async fn load_sdk_config(retry: &soar_core::AwsRetry) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(retry.retry_config())
+        .load()
+        .await
 }
 
 /// Starts JSON logs through `tracing`, at the level of `RUST_LOG` (`info`

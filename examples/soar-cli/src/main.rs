@@ -14,7 +14,7 @@ use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports, Scratchpad};
-use soar_lambda::deployment::Deployment;
+use soar_lambda::deployment::{load_sdk_config, Deployment};
 use soar_lambda::settings::LambdaSettings;
 use soar_lambda::{asl, cost, template};
 use soar_remediate::{remediate_finding, ContextFactory, Mode, Registry, Settings};
@@ -197,10 +197,7 @@ async fn process_on_aws(
     if args.config.is_some() {
         settings.config = config;
     }
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(settings.config.aws_retry.retry_config())
-        .load()
-        .await;
+    let sdk = load_sdk_config(&settings.config.aws_retry).await;
     let deployment = Deployment::new(settings, sdk);
     let pipeline = deployment.pipeline();
     decide_all(&pipeline, pads).await
@@ -261,10 +258,7 @@ async fn remediate(args: &Args) -> Result<Output, Failure> {
     let config = read_config(args.config.as_ref())?;
     // One retry policy for every AWS call: the SDK's standard mode,
     // configured here once.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(config.aws_retry.retry_config())
-        .load()
-        .await;
+    let sdk = load_sdk_config(&config.aws_retry).await;
     let role_name = args
         .role_name
         .clone()
