@@ -324,15 +324,7 @@ pub async fn sweep(
         .set_next_token(request.next_token)
         .send()
         .await
-        .map_err(|e| {
-            let (class, message) = soar_core::error_class::describe_error(&e);
-            HandlerError::Port(soar_core::ports::PortError {
-                port: "Sweep",
-                operation: "GetFindings",
-                class,
-                message,
-            })
-        })?;
+        .map_err(|e| HandlerError::Port(soar_core::aws::port_error("Sweep", "GetFindings", &e)))?;
     let mut findings = Vec::with_capacity(output.findings().len());
     for sdk_finding in output.findings() {
         let converted = soar_asff::sdk::from_sdk(sdk_finding)

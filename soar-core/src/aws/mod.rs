@@ -45,7 +45,7 @@ use crate::{error_class::describe_error, ports::PortError};
     feature = "dynamodb",
     feature = "sts"
 ))]
-pub(crate) fn port_error<E>(port: &'static str, operation: &'static str, error: &E) -> PortError
+pub fn port_error<E>(port: &'static str, operation: &'static str, error: &E) -> PortError
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
 {
