@@ -41,9 +41,9 @@ use soar_asff::Finding;
 use crate::context::Context;
 use crate::error::RemediationError;
 
-/// The AWS service a control acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The AWS service a control acts on. Serialised as its name (`"s3"`,
+/// `"elbv2"`), the same as its [`Display`](fmt::Display).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Service {
     /// Amazon S3 (and S3 Control for account settings).
@@ -56,6 +56,12 @@ pub enum Service {
     DynamoDb,
     /// A service of a user-defined control that soar does not know.
     Other(&'static str),
+}
+
+impl Serialize for Service {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl fmt::Display for Service {
@@ -72,8 +78,9 @@ impl fmt::Display for Service {
 
 /// What a control is and what it may do. Everything soar derives (the
 /// registry, the IAM policy, the catalogue, the Step Functions dispatch)
-/// comes from here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// comes from here. Serialised with these field names, as `soar controls
+/// --json` prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ControlMeta {
     /// The Security Hub control IDs this remediation fixes, such as `["S3.2", "S3.8"]`.
     pub ids: &'static [&'static str],

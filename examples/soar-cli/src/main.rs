@@ -17,7 +17,7 @@ use soar_core::{Config, Pipeline, Ports, Scratchpad};
 use soar_lambda::deployment::{load_sdk_config, Deployment};
 use soar_lambda::settings::LambdaSettings;
 use soar_lambda::{asl, cost, template};
-use soar_remediate::{remediate_finding, ContextFactory, Mode, Registry, Settings};
+use soar_remediate::{remediate_finding, ContextFactory, ControlMeta, Mode, Registry, Settings};
 
 const USAGE: &str = "\
 usage:
@@ -292,38 +292,22 @@ fn controls(args: &Args) -> Result<Output, Failure> {
     if args.markdown {
         return Ok(Output::Text(registry.catalogue_markdown()));
     }
-    let rows: Vec<Value> = registry
-        .iter()
-        .map(|c| {
-            let m = c.meta();
-            json!({
-                "ids": m.ids, "title": m.title, "service": m.service.to_string(),
-                "resource_type": m.resource_type, "iam_actions": m.iam_actions,
-                "destructive": m.destructive, "exemption_tag": m.exemption_tag,
-            })
-        })
-        .collect();
+    let metas: Vec<&ControlMeta> = registry.iter().map(|c| c.meta()).collect();
     if args.json {
-        return Ok(Output::Json(Value::Array(rows)));
+        return serde_json::to_value(&metas)
+            .map(Output::Json)
+            .map_err(|e| Failure::Internal(e.to_string()));
     }
     let mut text = String::new();
-    for row in &rows {
-        let ids: Vec<&str> = row["ids"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let actions: Vec<&str> = row["iam_actions"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+    for meta in metas {
         text.push_str(&format!(
             "{:<18} {:<9} destructive={:<5} {}\n{:<18} {}\n",
-            ids.join(","),
-            row["service"].as_str().unwrap_or_default(),
-            row["destructive"],
-            row["title"].as_str().unwrap_or_default(),
+            meta.ids.join(","),
+            meta.service,
+            meta.destructive,
+            meta.title,
             "",
-            actions.join(" "),
+            meta.iam_actions.join(" "),
         ));
     }
     Ok(Output::Text(text))

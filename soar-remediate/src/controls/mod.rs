@@ -1,15 +1,19 @@
 //! The controls, one file each, grouped by service.
 //!
-//! Adding a control: write `<service>/<control>.rs` with its `META`, a type
-//! implementing [`Remediation`](crate::Remediation) and its mock tests, and
-//! add one line to the service's `all()`. The registry, the IAM policy and
-//! the catalogue pick it up from there.
+//! Adding a control is adding its file, `<service>/<control>.rs`, with its
+//! `META`, a type implementing [`Remediation`](crate::Remediation), a
+//! `pub(crate) fn remediation()` returning it, and its mock tests. `build.rs`
+//! registers every such file; the registry, the IAM policy and the
+//! catalogue follow from the registry. A service is a directory, a cargo
+//! feature and its line below.
 
-#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
+#[cfg(any_service)]
 use soar_asff::{Finding, Resource};
 
-#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
+#[cfg(any_service)]
 use crate::error::RemediationError;
+#[cfg(any_service)]
+use crate::remediation::ControlMeta;
 use crate::remediation::Remediation;
 
 #[cfg(feature = "dynamodb")]
@@ -36,24 +40,23 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls
 }
 
-#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
-/// The first resource of `resource_type` in the finding.
+#[cfg(any_service)]
+/// The first resource of the control's `resource_type` in the finding.
 pub(crate) fn resource<'a>(
     finding: &'a Finding,
-    resource_type: &str,
-    control_id: &str,
+    meta: &ControlMeta,
 ) -> Result<&'a Resource, RemediationError> {
     finding
         .resources
         .iter()
-        .find(|r| r.resource_type == resource_type)
+        .find(|r| r.resource_type == meta.resource_type)
         .ok_or_else(|| RemediationError::UnsupportedFinding {
-            control_id: control_id.to_owned(),
-            reason: format!("the finding has no {resource_type} resource"),
+            control_id: control_id(finding, meta.ids).to_owned(),
+            reason: format!("the finding has no {} resource", meta.resource_type),
         })
 }
 
-#[cfg(any(feature = "s3", feature = "kms", feature = "ecr", feature = "dynamodb"))]
+#[cfg(any_service)]
 /// The control ID the finding reports, or the remediation's first ID.
 pub(crate) fn control_id<'a>(finding: &'a Finding, ids: &'static [&'static str]) -> &'a str {
     finding.control_id().unwrap_or(ids[0])

@@ -25,6 +25,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some("soar:dynamodb:no-pit-recovery"),
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(EnablePointInTimeRecovery)
+}
+
 /// Turns on point-in-time recovery (with DynamoDB's default recovery
 /// period), unless the table is tagged `soar:dynamodb:no-pit-recovery=true`.
 pub(crate) struct EnablePointInTimeRecovery;
@@ -52,7 +57,7 @@ impl Remediation for EnablePointInTimeRecovery {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let (name, arn) = table(ctx, finding, control)?;
+        let (name, arn) = table(ctx, finding, &META)?;
         let tags = ctx
             .dynamodb()
             .list_tags_of_resource()
@@ -105,7 +110,7 @@ impl Remediation for EnablePointInTimeRecovery {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        recovers(ctx, &table(ctx, finding, control_id(finding, META.ids))?.0).await
+        recovers(ctx, &table(ctx, finding, &META)?.0).await
     }
 }
 

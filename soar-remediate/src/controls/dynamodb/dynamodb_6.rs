@@ -18,6 +18,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(ProtectFromDeletion)
+}
+
 /// Turns on deletion protection. Nothing else about the table changes.
 pub(crate) struct ProtectFromDeletion;
 
@@ -43,7 +48,7 @@ impl Remediation for ProtectFromDeletion {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let (name, _) = table(ctx, finding, control)?;
+        let (name, _) = table(ctx, finding, &META)?;
         if is_protected(ctx, &name).await? {
             return Ok(Plan::compliant(control, name));
         }
@@ -76,7 +81,7 @@ impl Remediation for ProtectFromDeletion {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        is_protected(ctx, &table(ctx, finding, control_id(finding, META.ids))?.0).await
+        is_protected(ctx, &table(ctx, finding, &META)?.0).await
     }
 }
 

@@ -1,21 +1,12 @@
 //! DynamoDB controls, and reading a table from a finding.
 
-mod dynamodb_2;
-mod dynamodb_6;
+// One `mod` per control file in this directory, and `all()`, from build.rs.
+include!(concat!(env!("OUT_DIR"), "/controls/dynamodb.rs"));
 
 use soar_asff::Finding;
 
 use crate::controls::resource;
-use crate::remediation::Remediation;
-use crate::{Context, RemediationError};
-
-/// The DynamoDB controls.
-pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
-    vec![
-        Box::new(dynamodb_2::EnablePointInTimeRecovery),
-        Box::new(dynamodb_6::ProtectFromDeletion),
-    ]
-}
+use crate::{Context, ControlMeta, RemediationError};
 
 /// The table's name and ARN, from the finding's `AwsDynamoDbTable` resource.
 ///
@@ -26,9 +17,9 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
 pub(crate) fn table(
     ctx: &Context,
     finding: &Finding,
-    control_id: &str,
+    meta: &ControlMeta,
 ) -> Result<(String, String), RemediationError> {
-    let table = resource(finding, "AwsDynamoDbTable", control_id)?;
+    let table = resource(finding, meta)?;
     if let Ok(arn) = soar_asff::Arn::parse(&table.id) {
         let name = arn.resource.strip_prefix("table/").unwrap_or(arn.resource);
         return Ok((name.to_owned(), table.id.clone()));

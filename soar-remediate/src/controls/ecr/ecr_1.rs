@@ -52,6 +52,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(ScanImagesOnPush)
+}
+
 /// Turns on the repository's own scan-on-push setting, unless the
 /// registry's scanning rules already scan the repository, or the registry
 /// uses enhanced scanning without a rule for it (then a person must decide).
@@ -232,7 +237,7 @@ impl Remediation for ScanImagesOnPush {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let name = repository_name(finding, control)?;
+        let name = repository_name(finding, &META)?;
         match scanning(ctx, &name).await? {
             Scanning::ByRegistry {
                 scan_type,
@@ -297,7 +302,7 @@ impl Remediation for ScanImagesOnPush {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let name = repository_name(finding, control_id(finding, META.ids))?;
+        let name = repository_name(finding, &META)?;
         Ok(scanning(ctx, &name).await?.is_scanned())
     }
 }

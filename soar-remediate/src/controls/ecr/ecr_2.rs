@@ -19,6 +19,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(MakeTagsImmutable)
+}
+
 /// Sets tag mutability to `IMMUTABLE`. A repository that is immutable with
 /// exclusions (`IMMUTABLE_WITH_EXCLUSION`) already passes and is left alone:
 /// its exclusions are someone's decision.
@@ -39,7 +44,7 @@ impl Remediation for MakeTagsImmutable {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let name = repository_name(finding, control)?;
+        let name = repository_name(finding, &META)?;
         if is_immutable(describe(ctx, &name).await?.image_tag_mutability()) {
             return Ok(Plan::compliant(control, name));
         }
@@ -73,7 +78,7 @@ impl Remediation for MakeTagsImmutable {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let name = repository_name(finding, control_id(finding, META.ids))?;
+        let name = repository_name(finding, &META)?;
         Ok(is_immutable(
             describe(ctx, &name).await?.image_tag_mutability(),
         ))

@@ -24,6 +24,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(ExpireOldImages)
+}
+
 /// Sets a lifecycle policy that expires all but the newest
 /// `Settings::ecr_keep_images` images. A repository with any lifecycle
 /// policy is left alone: its rules are its owner's. Destructive (see the
@@ -65,7 +70,7 @@ impl Remediation for ExpireOldImages {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let name = repository_name(finding, control)?;
+        let name = repository_name(finding, &META)?;
         if has_policy(ctx, &name).await? {
             return Ok(Plan::compliant(control, name));
         }
@@ -102,7 +107,7 @@ impl Remediation for ExpireOldImages {
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
         has_policy(
             ctx,
-            &repository_name(finding, control_id(finding, META.ids))?,
+            &repository_name(finding, &META)?,
         )
         .await
     }

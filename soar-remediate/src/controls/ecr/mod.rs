@@ -1,32 +1,21 @@
 //! ECR controls, and reading a repository from a finding.
 
-mod ecr_1;
-mod ecr_2;
-mod ecr_3;
+// One `mod` per control file in this directory, and `all()`, from build.rs.
+include!(concat!(env!("OUT_DIR"), "/controls/ecr.rs"));
 
 use aws_sdk_ecr::types::Repository;
 use soar_asff::Finding;
 
 use crate::controls::resource;
-use crate::remediation::Remediation;
-use crate::{Context, RemediationError};
-
-/// The ECR controls.
-pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
-    vec![
-        Box::new(ecr_1::ScanImagesOnPush),
-        Box::new(ecr_2::MakeTagsImmutable),
-        Box::new(ecr_3::ExpireOldImages),
-    ]
-}
+use crate::{Context, ControlMeta, RemediationError};
 
 /// The repository's name: `Details.AwsEcrRepository.RepositoryName`, or
 /// what follows `repository/` in its ARN (names may contain `/`).
 pub(crate) fn repository_name(
     finding: &Finding,
-    control_id: &str,
+    meta: &ControlMeta,
 ) -> Result<String, RemediationError> {
-    let repo = resource(finding, "AwsEcrRepository", control_id)?;
+    let repo = resource(finding, meta)?;
     if let Some(name) = repo
         .details
         .as_ref()

@@ -41,6 +41,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(RotateKeyAutomatically)
+}
+
 /// The rotation period set: yearly, KMS's own default, written explicitly
 /// so that the plan says exactly what changes.
 const ROTATION_PERIOD_DAYS: i32 = 365;
@@ -51,8 +56,8 @@ const ROTATION_PERIOD_DAYS: i32 = 365;
 /// documentation).
 pub(crate) struct RotateKeyAutomatically;
 
-fn key_id(finding: &Finding, control: &str) -> Result<String, RemediationError> {
-    let key = resource(finding, "AwsKmsKey", control)?;
+fn key_id(finding: &Finding) -> Result<String, RemediationError> {
+    let key = resource(finding, &META)?;
     let from_details = key
         .details
         .as_ref()
@@ -140,7 +145,7 @@ impl Remediation for RotateKeyAutomatically {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let key = key_id(finding, control)?;
+        let key = key_id(finding)?;
         let described = ctx
             .kms()
             .describe_key()
@@ -189,7 +194,7 @@ impl Remediation for RotateKeyAutomatically {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        rotation_enabled(ctx, &key_id(finding, control_id(finding, META.ids))?).await
+        rotation_enabled(ctx, &key_id(finding)?).await
     }
 }
 

@@ -1,10 +1,4 @@
 //! KMS controls.
 
-mod kms_4;
-
-use crate::remediation::Remediation;
-
-/// The KMS controls.
-pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
-    vec![Box::new(kms_4::RotateKeyAutomatically)]
-}
+// One `mod` per control file in this directory, and `all()`, from build.rs.
+include!(concat!(env!("OUT_DIR"), "/controls/kms.rs"));

@@ -7,14 +7,8 @@
 //! changed. S3 answers such a call with `403 AccessDenied`. ARNs are built
 //! with the context's partition.
 
-mod s3_1;
-mod s3_10;
-mod s3_13;
-mod s3_2;
-mod s3_3;
-mod s3_4;
-mod s3_5;
-mod s3_9;
+// One `mod` per control file in this directory, and `all()`, from build.rs.
+include!(concat!(env!("OUT_DIR"), "/controls/s3.rs"));
 
 use std::collections::BTreeMap;
 
@@ -31,20 +25,6 @@ use super::{control_id, is_true, optional, resource};
 use crate::error::RemediationError;
 use crate::remediation::Remediation;
 use crate::{Context, ControlMeta, Outcome, Plan};
-
-/// The S3 controls, for the registry.
-pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
-    vec![
-        Box::new(s3_1::BlockAccountPublicAccess),
-        Box::new(s3_2::BLOCK_BUCKET_PUBLIC_READS),
-        Box::new(s3_3::BLOCK_BUCKET_PUBLIC_WRITES),
-        Box::new(s3_4::EncryptBucketByDefault),
-        Box::new(s3_5::DenyInsecureTransport),
-        Box::new(s3_9::EnableAccessLogging),
-        Box::new(s3_10::ExpireNoncurrentVersions),
-        Box::new(s3_13::AddLifecycleRules),
-    ]
-}
 
 /// The tag that marks a bucket as meant to be publicly readable (a public
 /// website, a public data set): S3.2 and S3.8 leave it alone, and S3.3 takes
@@ -89,7 +69,7 @@ impl Remediation for BlockBucketPublicAccess {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, self.meta.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, self.meta)?;
         let tags = bucket_tags(ctx, &bucket).await?;
         if let Some(tag) = self
             .meta
@@ -142,7 +122,7 @@ impl Remediation for BlockBucketPublicAccess {
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
         let control = control_id(finding, self.meta.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, self.meta)?;
         if bucket_public_access_block(ctx, &bucket)
             .await?
             .iter()
@@ -166,8 +146,11 @@ fn is_publicly_readable(tags: &BTreeMap<String, String>) -> bool {
 
 /// The bucket a finding is about: `Details.AwsS3Bucket.Name`, or the end of
 /// the resource ARN (`arn:<partition>:s3:::name`).
-pub(crate) fn bucket_name(finding: &Finding, control_id: &str) -> Result<String, RemediationError> {
-    let bucket = resource(finding, "AwsS3Bucket", control_id)?;
+pub(crate) fn bucket_name(
+    finding: &Finding,
+    meta: &ControlMeta,
+) -> Result<String, RemediationError> {
+    let bucket = resource(finding, meta)?;
     let from_details = bucket
         .details
         .as_ref()
@@ -180,7 +163,7 @@ pub(crate) fn bucket_name(finding: &Finding, control_id: &str) -> Result<String,
     let name = from_details.unwrap_or_else(|| from_id.to_owned());
     if name.is_empty() {
         return Err(RemediationError::UnsupportedFinding {
-            control_id: control_id.to_owned(),
+            control_id: control_id(finding, meta.ids).to_owned(),
             reason: format!("cannot tell the bucket name from {:?}", bucket.id),
         });
     }

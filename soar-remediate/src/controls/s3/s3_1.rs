@@ -22,6 +22,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(BlockAccountPublicAccess)
+}
+
 /// Turns on the four account-level Block Public Access settings.
 pub(crate) struct BlockAccountPublicAccess;
 

@@ -28,6 +28,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(ExpireNoncurrentVersions)
+}
+
 const RULE_ID: &str = "soar-noncurrent-versions";
 
 /// Adds a rule expiring noncurrent versions after
@@ -47,7 +52,7 @@ impl Remediation for ExpireNoncurrentVersions {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         let rules = lifecycle(ctx, &bucket).await?.rules;
         if rules.iter().any(handles_noncurrent_versions) {
             return Ok(Plan::compliant(control, bucket));
@@ -111,7 +116,7 @@ impl Remediation for ExpireNoncurrentVersions {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let bucket = bucket_name(finding, control_id(finding, META.ids))?;
+        let bucket = bucket_name(finding, &META)?;
         Ok(lifecycle(ctx, &bucket)
             .await?
             .rules

@@ -26,6 +26,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(AddLifecycleRules)
+}
+
 const RULE_ID: &str = "soar-abort-incomplete-uploads";
 
 /// Adds a rule aborting incomplete multipart uploads after
@@ -41,7 +46,7 @@ impl Remediation for AddLifecycleRules {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         let rules = lifecycle(ctx, &bucket).await?.rules;
         if rules.iter().any(is_enabled) {
             return Ok(Plan::compliant(control, bucket));
@@ -93,7 +98,7 @@ impl Remediation for AddLifecycleRules {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        let bucket = bucket_name(finding, control_id(finding, META.ids))?;
+        let bucket = bucket_name(finding, &META)?;
         Ok(lifecycle(ctx, &bucket).await?.rules.iter().any(is_enabled))
     }
 }

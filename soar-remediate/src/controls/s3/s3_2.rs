@@ -19,6 +19,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some(PUBLICLY_READABLE_TAG),
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(BLOCK_BUCKET_PUBLIC_READS)
+}
+
 /// S3.2 and S3.8: the shared bucket Block Public Access remediation with
 /// this file's metadata.
 pub(crate) const BLOCK_BUCKET_PUBLIC_READS: BlockBucketPublicAccess = BlockBucketPublicAccess {

@@ -52,6 +52,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: Some("soar:s3:request-publicly-writable"),
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(BLOCK_BUCKET_PUBLIC_WRITES)
+}
+
 /// S3.3: the shared bucket Block Public Access remediation with this
 /// file's metadata; a bucket tagged publicly readable loses only its public
 /// write access.

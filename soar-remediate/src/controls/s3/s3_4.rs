@@ -25,6 +25,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(EncryptBucketByDefault)
+}
+
 /// Sets SSE-S3 (AES-256) as the bucket's default encryption; a bucket that
 /// already has any default encryption (SSE-S3 or SSE-KMS) is left alone.
 pub(crate) struct EncryptBucketByDefault;
@@ -58,7 +63,7 @@ impl Remediation for EncryptBucketByDefault {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         if has_default_encryption(ctx, &bucket).await? {
             return Ok(Plan::compliant(control, bucket));
         }
@@ -110,7 +115,7 @@ impl Remediation for EncryptBucketByDefault {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        has_default_encryption(ctx, &bucket_name(finding, control_id(finding, META.ids))?).await
+        has_default_encryption(ctx, &bucket_name(finding, &META)?).await
     }
 }
 

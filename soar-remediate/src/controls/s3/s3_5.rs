@@ -27,6 +27,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(DenyInsecureTransport)
+}
+
 /// The statement soar adds.
 const SID: &str = "SoarDenyInsecureTransport";
 
@@ -116,7 +121,7 @@ impl Remediation for DenyInsecureTransport {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         let arn = bucket_arn(ctx, &bucket);
         let policy = bucket_policy(ctx, control, &bucket).await?;
         if complies(policy.as_ref(), &arn) {
@@ -171,7 +176,7 @@ impl Remediation for DenyInsecureTransport {
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         let policy = bucket_policy(ctx, control, &bucket).await?;
         Ok(complies(policy.as_ref(), &bucket_arn(ctx, &bucket)))
     }

@@ -43,6 +43,11 @@ pub(crate) const META: ControlMeta = ControlMeta {
     exemption_tag: None,
 };
 
+/// This file's control, for the registry (see `build.rs`).
+pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
+    Box::new(EnableAccessLogging)
+}
+
 /// The service principal that delivers server access logs.
 const LOGGING_SERVICE: &str = "logging.s3.amazonaws.com";
 
@@ -210,7 +215,7 @@ impl Remediation for EnableAccessLogging {
 
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
-        let bucket = bucket_name(finding, control)?;
+        let bucket = bucket_name(finding, &META)?;
         if is_logging(ctx, &bucket).await? {
             return Ok(Plan::compliant(control, bucket));
         }
@@ -276,7 +281,7 @@ impl Remediation for EnableAccessLogging {
     }
 
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError> {
-        is_logging(ctx, &bucket_name(finding, control_id(finding, META.ids))?).await
+        is_logging(ctx, &bucket_name(finding, &META)?).await
     }
 }
 
