@@ -239,6 +239,7 @@ service_client!(
 service_client!("kms", kms, aws_sdk_kms, "A KMS client.");
 service_client!("ecr", ecr, aws_sdk_ecr, "An ECR client.");
 service_client!("dynamodb", dynamodb, aws_sdk_dynamodb, "A DynamoDB client.");
+service_client!("ec2", ec2, aws_sdk_ec2, "An EC2 client.");
 
 /// Makes a [`Context`] in the account and Region of each finding, through a
 /// [`SessionFactory`]: the caller's own credentials in its own account, a

@@ -64,12 +64,21 @@ pub struct ResourceScope {
 }
 
 /// Actions for which IAM defines no resource type, so that they can only be
-/// granted on `"*"`: the account-level S3 Block Public Access settings (S3.1)
-/// and the registry-level ECR scanning configuration (ECR.1).
+/// granted on `"*"`: the account-level S3 Block Public Access settings (S3.1),
+/// the registry-level ECR scanning configuration (ECR.1), EC2's `Describe*`
+/// actions (none of which supports resource-level permissions) and the
+/// Region-level EBS encryption default (EC2.7).
 pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ecr:GetRegistryScanningConfiguration",
+    "ec2:DescribeInstances",
+    "ec2:DescribeSnapshots",
+    "ec2:DescribeSnapshotAttribute",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeTransitGateways",
+    "ec2:GetEbsEncryptionByDefault",
+    "ec2:EnableEbsEncryptionByDefault",
 ];
 
 /// Actions that cannot be scoped: [`ACTIONS_WITHOUT_RESOURCE_TYPES`], and
@@ -92,7 +101,10 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
     if ACTIONS_WITHOUT_RESOURCE_TYPES.contains(&action) {
         return Some(ANY_RESOURCE);
     }
-    let (prefix, _) = action.split_once(':')?;
+    let (prefix, operation) = action.split_once(':')?;
+    if prefix == "ec2" {
+        return ec2_scope(operation);
+    }
     let (sid, arn) = match prefix {
         "s3" => ("SoarS3Buckets", "arn:${AWS::Partition}:s3:::*"),
         "kms" => (
@@ -106,6 +118,32 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
         "dynamodb" => (
             "SoarDynamoDbTables",
             "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*",
+        ),
+        _ => return None,
+    };
+    Some(ResourceScope { sid, arn })
+}
+
+/// EC2 has one resource type per kind of resource, so its scope depends on
+/// the action. A snapshot's ARN has no account: snapshots are shared
+/// across accounts by ID.
+fn ec2_scope(operation: &str) -> Option<ResourceScope> {
+    let (sid, arn) = match operation {
+        "ModifyInstanceMetadataOptions" => (
+            "SoarEc2Instances",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*",
+        ),
+        "ModifySnapshotAttribute" => (
+            "SoarEc2Snapshots",
+            "arn:${AWS::Partition}:ec2:*::snapshot/*",
+        ),
+        "ModifySubnetAttribute" => (
+            "SoarEc2Subnets",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*",
+        ),
+        "ModifyTransitGateway" => (
+            "SoarEc2TransitGateways",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:transit-gateway/*",
         ),
         _ => return None,
     };

@@ -54,6 +54,8 @@ pub enum Service {
     Ecr,
     /// Amazon DynamoDB.
     DynamoDb,
+    /// Amazon EC2: instances, EBS, security groups, VPCs.
+    Ec2,
     /// A service of a user-defined control that soar does not know.
     Other(&'static str),
 }
@@ -71,6 +73,7 @@ impl fmt::Display for Service {
             Service::Kms => "kms",
             Service::Ecr => "ecr",
             Service::DynamoDb => "dynamodb",
+            Service::Ec2 => "ec2",
             Service::Other(name) => name,
         })
     }

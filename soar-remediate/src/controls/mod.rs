@@ -18,6 +18,8 @@ use crate::remediation::Remediation;
 
 #[cfg(feature = "dynamodb")]
 pub(crate) mod dynamodb;
+#[cfg(feature = "ec2")]
+pub(crate) mod ec2;
 #[cfg(feature = "ecr")]
 pub(crate) mod ecr;
 #[cfg(feature = "kms")]
@@ -37,6 +39,8 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls.extend(ecr::all());
     #[cfg(feature = "dynamodb")]
     controls.extend(dynamodb::all());
+    #[cfg(feature = "ec2")]
+    controls.extend(ec2::all());
     controls
 }
 

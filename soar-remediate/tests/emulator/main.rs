@@ -13,6 +13,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ec2;
 mod kms_ecr_dynamodb;
 mod placement;
 mod s3;

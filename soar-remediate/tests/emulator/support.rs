@@ -58,9 +58,21 @@ pub(crate) async fn remediate_twice(
     settings: Settings,
     calls: [usize; 2],
 ) -> (Report, Report) {
+    remediate_twice_in(sdk, &here(), finding, settings, calls).await
+}
+
+/// [`remediate_twice`] in another place than [`here`], for settings that
+/// are one per account and Region and must not change what other tests see.
+pub(crate) async fn remediate_twice_in(
+    sdk: &SdkConfig,
+    location: &Location,
+    finding: &Finding,
+    settings: Settings,
+    calls: [usize; 2],
+) -> (Report, Report) {
     let registry = Registry::default();
     let control = registry.get(finding.control_id().unwrap()).unwrap();
-    let (ctx, first_calls) = recording_context(sdk.clone(), here());
+    let (ctx, first_calls) = recording_context(sdk.clone(), location.clone());
     let ctx = ctx.with_settings(settings.clone());
     let first = remediate(control, &ctx, finding, Mode::Apply).await;
     assert!(
@@ -69,7 +81,7 @@ pub(crate) async fn remediate_twice(
     );
     assert_least_privilege(control.meta(), &first_calls);
 
-    let (ctx, second_calls) = recording_context(sdk.clone(), here());
+    let (ctx, second_calls) = recording_context(sdk.clone(), location.clone());
     let second = remediate(control, &ctx.with_settings(settings), finding, Mode::Apply).await;
     assert_eq!(
         second.outcome,

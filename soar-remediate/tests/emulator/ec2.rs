@@ -1,0 +1,175 @@
+//! The EC2 controls against moto.
+//!
+//! moto 5.2.5 answers every call these controls make. One quirk: after
+//! `ModifyInstanceMetadataOptions` it drops `HttpEndpoint` from the
+//! instance's metadata options, which EC2 keeps; EC2.8 reads only
+//! `HttpTokens` once the endpoint is not reported off, so the test still
+//! sees what EC2 would show.
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, AutoAcceptSharedAttachmentsValue, HttpTokensState,
+    TransitGatewayRequestOptions,
+};
+
+use crate::support::*;
+
+/// The Region of the EC2.7 test: EBS encryption by default is one setting
+/// per account and Region, shared by every test against the same moto.
+const EBS_DEFAULT_TEST_REGION: &str = "eu-west-3";
+
+/// A finding of `control` about `resource_id` in moto's account.
+fn ec2_finding(control: &str, resource_type: &str, resource_id: &str) -> Finding {
+    let mut finding = finding_for(control, resource_type, resource_id);
+    finding.aws_account_id = ACCOUNT.to_owned();
+    finding
+}
+
+fn arn(kind: &str, id: &str) -> String {
+    format!("arn:aws:ec2:us-east-1:{ACCOUNT}:{kind}/{id}")
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_7_ebs_encryption_by_default() {
+    let sdk = sdk().await;
+    let there = Location::new(ACCOUNT, EBS_DEFAULT_TEST_REGION, "aws");
+    let (setup, _) = recording_context(sdk.clone(), there.clone());
+    let ec2 = setup.ec2();
+    ec2.disable_ebs_encryption_by_default()
+        .send()
+        .await
+        .unwrap();
+    let mut finding = ec2_finding("EC2.7", "AwsAccount", &format!("AWS::::Account:{ACCOUNT}"));
+    finding.region = Some(EBS_DEFAULT_TEST_REGION.to_owned());
+    finding.resources[0].region = Some(EBS_DEFAULT_TEST_REGION.to_owned());
+    // Get, Enable, Get; then Get.
+    remediate_twice_in(&sdk, &there, &finding, Settings::default(), [3, 1]).await;
+    let (fresh, _) = recording_context(sdk.clone(), there);
+    let setting = fresh
+        .ec2()
+        .get_ebs_encryption_by_default()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setting.ebs_encryption_by_default(), Some(true));
+    let elsewhere = aws_sdk_ec2::Client::new(&sdk)
+        .get_ebs_encryption_by_default()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.ebs_encryption_by_default(),
+        Some(false),
+        "the setting of another Region changed"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_8_imdsv2() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let id = run.instances()[0].instance_id().unwrap().to_owned();
+    let finding = ec2_finding("EC2.8", "AwsEc2Instance", &arn("instance", &id));
+    // Describe, Modify, Describe; then Describe.
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
+    let described = aws_sdk_ec2::Client::new(&sdk)
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let instance = &described.reservations()[0].instances()[0];
+    assert_eq!(
+        instance.metadata_options().and_then(|o| o.http_tokens()),
+        Some(&HttpTokensState::Required)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_15_subnet_public_ip_assignment() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.15.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .cidr_block("10.15.1.0/24")
+        .send()
+        .await
+        .unwrap();
+    let id = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+    ec2.modify_subnet_attribute()
+        .subnet_id(&id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .unwrap();
+    let finding = ec2_finding("EC2.15", "AwsEc2Subnet", &arn("subnet", &id));
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
+    let described = aws_sdk_ec2::Client::new(&sdk)
+        .describe_subnets()
+        .subnet_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.subnets()[0].map_public_ip_on_launch(),
+        Some(false)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_23_transit_gateway_auto_accept() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let created = ec2
+        .create_transit_gateway()
+        .options(
+            TransitGatewayRequestOptions::builder()
+                .auto_accept_shared_attachments(AutoAcceptSharedAttachmentsValue::Enable)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .transit_gateway()
+        .unwrap()
+        .transit_gateway_id()
+        .unwrap()
+        .to_owned();
+    let finding = ec2_finding(
+        "EC2.23",
+        "AwsEc2TransitGateway",
+        &arn("transit-gateway", &id),
+    );
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
+    let described = aws_sdk_ec2::Client::new(&sdk)
+        .describe_transit_gateways()
+        .transit_gateway_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.transit_gateways()[0]
+            .options()
+            .and_then(|o| o.auto_accept_shared_attachments()),
+        Some(&AutoAcceptSharedAttachmentsValue::Disable)
+    );
+}
