@@ -41,6 +41,15 @@ pub struct Settings {
     pub s3_abort_incomplete_upload_days: i32,
     /// ECR.3: how many images a repository keeps.
     pub ecr_keep_images: i32,
+    /// EC2.18: the TCP ports that may stay open to the world (`0.0.0.0/0`,
+    /// `::/0`). Security Hub's default, 80 and 443.
+    pub ec2_authorized_tcp_ports: Vec<u16>,
+    /// EC2.18: the UDP ports that may stay open to the world. None by
+    /// default, as in Security Hub.
+    pub ec2_authorized_udp_ports: Vec<u16>,
+    /// EC2.19: the TCP ports that must not be open to the world. Security
+    /// Hub's default list of high-risk ports.
+    pub ec2_high_risk_ports: Vec<u16>,
     /// How many times `verify` reads the resource before it calls a fix a
     /// failure (at least 1). KMS and IAM, among others, are eventually
     /// consistent: a read just after a write may not show it yet.
@@ -61,6 +70,12 @@ impl Default for Settings {
             s3_noncurrent_version_days: 90,
             s3_abort_incomplete_upload_days: 7,
             ecr_keep_images: 30,
+            ec2_authorized_tcp_ports: vec![80, 443],
+            ec2_authorized_udp_ports: Vec::new(),
+            ec2_high_risk_ports: vec![
+                20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000,
+                5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300,
+            ],
             verify_attempts: 4,
             verify_delay_ms: 500,
             verify_max_delay_ms: 2_000,

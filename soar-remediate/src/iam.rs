@@ -73,6 +73,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:PutAccountPublicAccessBlock",
     "ecr:GetRegistryScanningConfiguration",
     "ec2:DescribeInstances",
+    "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
     "ec2:DescribeSnapshotAttribute",
     "ec2:DescribeSubnets",
@@ -132,6 +133,10 @@ fn ec2_scope(operation: &str) -> Option<ResourceScope> {
         "ModifyInstanceMetadataOptions" => (
             "SoarEc2Instances",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*",
+        ),
+        "RevokeSecurityGroupIngress" | "AuthorizeSecurityGroupIngress" => (
+            "SoarEc2SecurityGroups",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*",
         ),
         "ModifySnapshotAttribute" => (
             "SoarEc2Snapshots",

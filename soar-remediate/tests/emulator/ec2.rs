@@ -173,3 +173,173 @@ async fn ec2_23_transit_gateway_auto_accept() {
         Some(&AutoAcceptSharedAttachmentsValue::Disable)
     );
 }
+
+/// A new security group in a new VPC, with `rules` as its ingress.
+async fn group_with(sdk: &SdkConfig, rules: Vec<aws_sdk_ec2::types::IpPermission>) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.13.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let group = ec2
+        .create_security_group()
+        .group_name(unique("soar-sg"))
+        .description("soar emulator test")
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let id = group.group_id().unwrap().to_owned();
+    ec2.authorize_security_group_ingress()
+        .group_id(&id)
+        .set_ip_permissions(Some(rules))
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
+fn ingress(
+    protocol: &str,
+    from: i32,
+    to: i32,
+    sources: &[&str],
+) -> aws_sdk_ec2::types::IpPermission {
+    use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
+    let mut rule = IpPermission::builder()
+        .ip_protocol(protocol)
+        .from_port(from)
+        .to_port(to);
+    for source in sources {
+        rule = if source.contains(':') {
+            rule.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(*source).build())
+        } else {
+            rule.ip_ranges(IpRange::builder().cidr_ip(*source).build())
+        };
+    }
+    rule.build()
+}
+
+/// The group's ingress as (protocol, from, to, sorted sources), sorted.
+async fn ingress_of(sdk: &SdkConfig, id: &str) -> Vec<(String, i32, i32, Vec<String>)> {
+    let described = aws_sdk_ec2::Client::new(sdk)
+        .describe_security_groups()
+        .group_ids(id)
+        .send()
+        .await
+        .unwrap();
+    let mut rules: Vec<_> = described.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .map(|p| {
+            let mut sources: Vec<String> = p
+                .ip_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ip().map(str::to_owned))
+                .chain(
+                    p.ipv6_ranges()
+                        .iter()
+                        .filter_map(|r| r.cidr_ipv6().map(str::to_owned)),
+                )
+                .collect();
+            sources.sort();
+            (
+                p.ip_protocol().unwrap_or_default().to_owned(),
+                p.from_port().unwrap_or(-1),
+                p.to_port().unwrap_or(-1),
+                sources,
+            )
+        })
+        .filter(|(_, _, _, sources)| !sources.is_empty())
+        .collect();
+    rules.sort();
+    rules
+}
+
+fn expect(rules: &[(&str, i32, i32, &[&str])]) -> Vec<(String, i32, i32, Vec<String>)> {
+    let mut rules: Vec<_> = rules
+        .iter()
+        .map(|(p, f, t, s)| {
+            let mut s: Vec<String> = s.iter().map(|x| (*x).to_owned()).collect();
+            s.sort();
+            ((*p).to_owned(), *f, *t, s)
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_13_world_ssh_removed_other_sources_and_ports_kept() {
+    let sdk = sdk().await;
+    let id = group_with(
+        &sdk,
+        vec![
+            ingress("tcp", 22, 22, &["0.0.0.0/0", "10.0.0.0/8", "::/0"]),
+            ingress("tcp", 0, 1000, &["0.0.0.0/0"]),
+        ],
+    )
+    .await;
+    let finding = ec2_finding("EC2.13", "AwsEc2SecurityGroup", &arn("security-group", &id));
+    // Describe; revoke the 22 rule's world sources; revoke and re-authorise
+    // the 0-1000 rule's; Describe. Then Describe.
+    remediate_twice(&sdk, &finding, Settings::default(), [5, 1]).await;
+    assert_eq!(
+        ingress_of(&sdk, &id).await,
+        expect(&[
+            ("tcp", 0, 21, &["0.0.0.0/0"]),
+            ("tcp", 22, 22, &["10.0.0.0/8"]),
+            ("tcp", 23, 1000, &["0.0.0.0/0"]),
+        ])
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_14_world_rdp_removed() {
+    let sdk = sdk().await;
+    let id = group_with(
+        &sdk,
+        vec![ingress("tcp", 3389, 3389, &["0.0.0.0/0", "192.168.0.0/16"])],
+    )
+    .await;
+    let finding = ec2_finding("EC2.14", "AwsEc2SecurityGroup", &arn("security-group", &id));
+    remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
+    assert_eq!(
+        ingress_of(&sdk, &id).await,
+        expect(&[("tcp", 3389, 3389, &["192.168.0.0/16"])])
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_18_world_only_on_authorized_ports() {
+    let sdk = sdk().await;
+    let id = group_with(&sdk, vec![ingress("tcp", 0, 1024, &["::/0"])]).await;
+    let finding = ec2_finding("EC2.18", "AwsEc2SecurityGroup", &arn("security-group", &id));
+    remediate_twice(&sdk, &finding, Settings::default(), [4, 1]).await;
+    assert_eq!(
+        ingress_of(&sdk, &id).await,
+        expect(&[("tcp", 80, 80, &["::/0"]), ("tcp", 443, 443, &["::/0"])])
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_19_world_off_high_risk_ports() {
+    let sdk = sdk().await;
+    let id = group_with(&sdk, vec![ingress("tcp", 3300, 3400, &["0.0.0.0/0"])]).await;
+    let finding = ec2_finding("EC2.19", "AwsEc2SecurityGroup", &arn("security-group", &id));
+    remediate_twice(&sdk, &finding, Settings::default(), [4, 1]).await;
+    assert_eq!(
+        ingress_of(&sdk, &id).await,
+        expect(&[
+            ("tcp", 3300, 3305, &["0.0.0.0/0"]),
+            ("tcp", 3307, 3388, &["0.0.0.0/0"]),
+            ("tcp", 3390, 3400, &["0.0.0.0/0"]),
+        ])
+    );
+}
