@@ -151,9 +151,17 @@ mod tests {
     }
 
     fn instance(tokens: HttpTokensState, state: InstanceStateName) -> DescribeInstancesOutput {
+        instance_with(tokens, InstanceMetadataEndpointState::Enabled, state)
+    }
+
+    fn instance_with(
+        tokens: HttpTokensState,
+        endpoint: InstanceMetadataEndpointState,
+        state: InstanceStateName,
+    ) -> DescribeInstancesOutput {
         let options = InstanceMetadataOptionsResponse::builder()
             .http_tokens(tokens)
-            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .http_endpoint(endpoint)
             .build();
         DescribeInstancesOutput::builder()
             .reservations(
@@ -223,22 +231,11 @@ mod tests {
         );
         assert_eq!(run(&[&d, &m]).await.outcome, Outcome::AlreadyCompliant);
         let disabled = mock!(Client::describe_instances).then_output(|| {
-            let options = InstanceMetadataOptionsResponse::builder()
-                .http_tokens(HttpTokensState::Optional)
-                .http_endpoint(InstanceMetadataEndpointState::Disabled)
-                .build();
-            DescribeInstancesOutput::builder()
-                .reservations(
-                    Reservation::builder()
-                        .instances(
-                            Instance::builder()
-                                .instance_id(INSTANCE)
-                                .metadata_options(options)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
+            instance_with(
+                HttpTokensState::Optional,
+                InstanceMetadataEndpointState::Disabled,
+                InstanceStateName::Running,
+            )
         });
         assert_eq!(run(&[&disabled, &m]).await.outcome, Outcome::AlreadyCompliant);
         assert_eq!(m.num_calls(), 0);

@@ -619,4 +619,109 @@ pub(crate) mod sg_testing {
                     .build()
             })
     }
+
+    /// The cases every security-group control is tested on, in one run:
+    /// the fix (`open` revoked, `narrowed` authorised, each once, within
+    /// the declared IAM actions); a `compliant` group gets no write; a
+    /// deleted group is suppressed; a denied revocation is a ticket with
+    /// the reason; a throttled revocation is retried.
+    pub(crate) async fn check_standard_cases(
+        remediation: &super::CloseWorldIngress,
+        open: IpPermission,
+        narrowed: Vec<IpPermission>,
+        compliant: IpPermission,
+    ) {
+        use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsError;
+        use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressError;
+
+        use crate::testkit::{
+            assert_changes_declared, assert_least_privilege, aws_error, mock_context, RuleMode,
+        };
+        use crate::{remediate, Mode, Outcome, Report};
+
+        let control = remediation.meta.ids[0];
+        let run = |rules: Vec<&Rule>| {
+            let (ctx, _) = mock_context(RuleMode::MatchAny, &rules);
+            async move { remediate(remediation, &ctx, &finding(control), Mode::Apply).await }
+        };
+        let fails = |report: &Report, expected: &str| format!("{control}, {expected}: {report:?}");
+
+        // The fix.
+        let d = described(vec![open.clone()], narrowed.clone());
+        let (revoke, authorize) = (revoking(open.clone()), authorizing(narrowed.clone()));
+        let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &revoke, &authorize]);
+        let report = remediate(remediation, &ctx, &finding(control), Mode::Apply).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{}",
+            fails(&report, "remediated")
+        );
+        assert_eq!(
+            (revoke.num_calls(), authorize.num_calls()),
+            (1, 1),
+            "{control}"
+        );
+        assert_least_privilege(remediation.meta, &recorder);
+        assert_changes_declared(remediation.meta, &report.changes);
+
+        // Already compliant.
+        let d = described(vec![compliant.clone()], vec![compliant]);
+        let revoke = revoking(open.clone());
+        let report = run(vec![&d, &revoke]).await;
+        assert_eq!(
+            report.outcome,
+            Outcome::AlreadyCompliant,
+            "{}",
+            fails(&report, "compliant")
+        );
+        assert_eq!(revoke.num_calls(), 0, "{control}");
+
+        // Gone.
+        let missing = mock!(Client::describe_security_groups).then_error(|| {
+            DescribeSecurityGroupsError::generic(aws_error("InvalidGroup.NotFound", "gone"))
+        });
+        let report = run(vec![&missing]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Suppress { reason } if reason.contains("InvalidGroup.NotFound")),
+            "{}",
+            fails(&report, "suppressed")
+        );
+
+        // Denied.
+        let d = described(vec![open.clone()], vec![open.clone()]);
+        let denied = mock!(Client::revoke_security_group_ingress).then_error(|| {
+            RevokeSecurityGroupIngressError::generic(aws_error("UnauthorizedOperation", "no"))
+        });
+        let report = run(vec![&d, &denied]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("RevokeSecurityGroupIngress failed (access denied)")),
+            "{}",
+            fails(&report, "ticket")
+        );
+
+        // Throttled.
+        let d = described(vec![open.clone()], narrowed.clone());
+        let expected = open.clone();
+        let throttled = mock!(Client::revoke_security_group_ingress)
+            .match_requests(move |r| r.ip_permissions() == [expected.clone()])
+            .sequence()
+            .error(|| {
+                RevokeSecurityGroupIngressError::generic(aws_error("RequestLimitExceeded", "slow"))
+            })
+            .output(|| {
+                RevokeSecurityGroupIngressOutput::builder()
+                    .r#return(true)
+                    .build()
+            })
+            .build();
+        let authorize = authorizing(narrowed);
+        let report = run(vec![&d, &throttled, &authorize]).await;
+        assert!(
+            matches!(report.outcome, Outcome::Remediated { .. }),
+            "{}",
+            fails(&report, "retried")
+        );
+        assert_eq!(throttled.num_calls(), 2, "{control}");
+    }
 }
