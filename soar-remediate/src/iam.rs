@@ -73,6 +73,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:PutAccountPublicAccessBlock",
     "ecr:GetRegistryScanningConfiguration",
     "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
     "ec2:DescribeSnapshotAttribute",
@@ -134,7 +135,9 @@ fn ec2_scope(operation: &str) -> Option<ResourceScope> {
             "SoarEc2Instances",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*",
         ),
-        "RevokeSecurityGroupIngress" | "AuthorizeSecurityGroupIngress" => (
+        "RevokeSecurityGroupIngress"
+        | "AuthorizeSecurityGroupIngress"
+        | "RevokeSecurityGroupEgress" => (
             "SoarEc2SecurityGroups",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*",
         ),

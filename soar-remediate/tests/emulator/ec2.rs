@@ -343,3 +343,116 @@ async fn ec2_19_world_off_high_risk_ports() {
         ])
     );
 }
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_2_unused_default_group_emptied_used_one_ticketed() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let default_group = |vpc: String| {
+        let ec2 = ec2.clone();
+        async move {
+            let groups = ec2
+                .describe_security_groups()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("vpc-id")
+                        .values(vpc)
+                        .build(),
+                )
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("group-name")
+                        .values("default")
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            groups.security_groups()[0].group_id().unwrap().to_owned()
+        }
+    };
+    let new_vpc = |cidr: &'static str| {
+        let ec2 = ec2.clone();
+        async move {
+            let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap();
+            vpc.vpc().unwrap().vpc_id().unwrap().to_owned()
+        }
+    };
+
+    // Unused: its rules go, in and out.
+    let vpc = new_vpc("10.2.0.0/16").await;
+    let unused = default_group(vpc).await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&unused)
+        .ip_permissions(ingress("tcp", 22, 22, &["0.0.0.0/0"]))
+        .send()
+        .await
+        .unwrap();
+    let finding = ec2_finding(
+        "EC2.2",
+        "AwsEc2SecurityGroup",
+        &arn("security-group", &unused),
+    );
+    // DescribeSecurityGroups, DescribeInstances, DescribeNetworkInterfaces;
+    // DescribeSecurityGroups, RevokeSecurityGroupIngress,
+    // RevokeSecurityGroupEgress; DescribeSecurityGroups. Then one read.
+    remediate_twice(&sdk, &finding, Settings::default(), [7, 1]).await;
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(&unused)
+        .send()
+        .await
+        .unwrap();
+    let group = &group.security_groups()[0];
+    assert!(
+        group.ip_permissions().is_empty() && group.ip_permissions_egress().is_empty(),
+        "{group:?}"
+    );
+
+    // In use by an instance: a ticket naming it, and the rules stay.
+    let vpc = new_vpc("10.3.0.0/16").await;
+    let used = default_group(vpc.clone()).await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&used)
+        .ip_permissions(ingress("tcp", 22, 22, &["0.0.0.0/0"]))
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.3.1.0/24")
+        .send()
+        .await
+        .unwrap();
+    let instance = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(subnet.subnet().unwrap().subnet_id().unwrap())
+        .security_group_ids(&used)
+        .send()
+        .await
+        .unwrap();
+    let instance_id = instance.instances()[0].instance_id().unwrap().to_owned();
+    let before = ingress_of(&sdk, &used).await;
+    let finding = ec2_finding(
+        "EC2.2",
+        "AwsEc2SecurityGroup",
+        &arn("security-group", &used),
+    );
+    let registry = Registry::default();
+    let (ctx, _) = recording_context(sdk.clone(), here());
+    let report = remediate(registry.get("EC2.2").unwrap(), &ctx, &finding, Mode::Apply).await;
+    assert!(
+        matches!(&report.outcome, Outcome::Ticket { reason } if reason.contains(&format!("instance {instance_id}"))),
+        "{report:?}"
+    );
+    assert_eq!(
+        ingress_of(&sdk, &used).await,
+        before,
+        "a group in use was changed"
+    );
+}
