@@ -137,6 +137,8 @@ pub struct Context {
     /// The remediation settings.
     pub settings: Settings,
     interceptors: Vec<SharedInterceptor>,
+    /// A fixed "now" for age gates, in tests; the clock otherwise.
+    now: Option<soar_core::Timestamp>,
 }
 
 impl Context {
@@ -152,6 +154,7 @@ impl Context {
             location,
             settings: Settings::default(),
             interceptors: Vec::new(),
+            now: None,
         }
     }
 
@@ -173,6 +176,19 @@ impl Context {
     /// The partition, for ARNs: `arn:{partition}:...`.
     pub fn partition(&self) -> &str {
         &self.location.partition
+    }
+
+    /// The time age gates compare against: the clock, or the instant
+    /// [`Context::with_now`] fixed.
+    pub fn now(&self) -> soar_core::Timestamp {
+        self.now.unwrap_or_else(soar_core::Timestamp::now)
+    }
+
+    /// Fixes "now" for age gates, so that a test of a 24-hour gate does
+    /// not depend on when it runs.
+    pub fn with_now(mut self, now: soar_core::Timestamp) -> Self {
+        self.now = Some(now);
+        self
     }
 
     /// The same context with these settings.

@@ -137,7 +137,8 @@ fn ec2_scope(operation: &str) -> Option<ResourceScope> {
         ),
         "RevokeSecurityGroupIngress"
         | "AuthorizeSecurityGroupIngress"
-        | "RevokeSecurityGroupEgress" => (
+        | "RevokeSecurityGroupEgress"
+        | "DeleteSecurityGroup" => (
             "SoarEc2SecurityGroups",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*",
         ),

@@ -117,6 +117,16 @@ pub enum PlanState {
         /// Why.
         reason: String,
     },
+    /// The resource is not due yet: a destructive control's age gate (an
+    /// unused security group is deleted only after 24 hours). The outcome
+    /// is [`Outcome::ReconsiderLater`] at `until`, before any write and
+    /// whatever `destructive_controls` says.
+    NotYet {
+        /// When the resource becomes due, RFC 3339.
+        until: String,
+        /// Why it is not due before.
+        reason: String,
+    },
 }
 
 /// One change a plan makes, for people to read.
@@ -182,6 +192,25 @@ impl Plan {
             control_id: control_id.to_owned(),
             resource: resource.into(),
             state: PlanState::Exempt {
+                reason: reason.into(),
+            },
+            changes: Vec::new(),
+            data: serde_json::Value::Null,
+        }
+    }
+
+    /// A plan for a resource that is not due before `until`.
+    pub fn not_yet(
+        control_id: &str,
+        resource: impl Into<String>,
+        until: soar_core::Timestamp,
+        reason: impl Into<String>,
+    ) -> Self {
+        Plan {
+            control_id: control_id.to_owned(),
+            resource: resource.into(),
+            state: PlanState::NotYet {
+                until: until.to_string(),
                 reason: reason.into(),
             },
             changes: Vec::new(),

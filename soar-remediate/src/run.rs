@@ -168,6 +168,12 @@ pub async fn remediate(
             };
             return report;
         }
+        PlanState::NotYet { until, .. } => {
+            report.outcome = Outcome::ReconsiderLater {
+                until: until.clone(),
+            };
+            return report;
+        }
         PlanState::NeedsChanges => {}
     }
     if mode == Mode::DryRun {

@@ -456,3 +456,56 @@ async fn ec2_2_unused_default_group_emptied_used_one_ticketed() {
         "a group in use was changed"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_22_unused_group_deleted_when_due_and_allowed() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.22.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let created = ec2
+        .create_security_group()
+        .group_name(unique("soar-unused"))
+        .description("soar emulator test")
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let id = created.group_id().unwrap().to_owned();
+    let mut finding = ec2_finding("EC2.22", "AwsEc2SecurityGroup", &arn("security-group", &id));
+    let two_days_ago = soar_core::Timestamp(soar_core::Timestamp::now().0 - 2 * 86_400);
+    finding.first_observed_at = Some(two_days_ago.to_string());
+    let settings = Settings {
+        destructive_controls: soar_core::DestructiveControls::new(["EC2.22"]).unwrap(),
+        ..Settings::default()
+    };
+    let registry = Registry::default();
+    let control = registry.get("EC2.22").unwrap();
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let ctx = ctx.with_settings(settings.clone());
+    let first = remediate(control, &ctx, &finding, Mode::Apply).await;
+    assert!(
+        matches!(first.outcome, Outcome::Remediated { .. }),
+        "{first:?}"
+    );
+    assert_least_privilege(control.meta(), &calls);
+    // DescribeSecurityGroups, DescribeInstances, DescribeNetworkInterfaces,
+    // DeleteSecurityGroup, DescribeSecurityGroups (not found: verified).
+    assert_eq!(calls.actions().len(), 5, "{:?}", calls.actions());
+    let gone = ec2.describe_security_groups().group_ids(&id).send().await;
+    assert!(gone.is_err(), "the group still exists: {gone:?}");
+    // Run again: the group is gone, so the finding is suppressed, and
+    // nothing is written.
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let second = remediate(control, &ctx.with_settings(settings), &finding, Mode::Apply).await;
+    assert!(
+        matches!(second.outcome, Outcome::Suppress { .. }),
+        "{second:?}"
+    );
+    assert_eq!(calls.actions(), ["ec2:DescribeSecurityGroups"]);
+}

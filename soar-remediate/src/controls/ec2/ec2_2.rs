@@ -9,10 +9,10 @@
 //! group of their own is for their owners.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, SecurityGroup};
+use aws_sdk_ec2::types::SecurityGroup;
 use soar_asff::Finding;
 
-use super::{ec2_id, security_group};
+use super::{ec2_id, group_users, security_group};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -45,54 +45,6 @@ fn has_rules(group: &SecurityGroup) -> bool {
     !group.ip_permissions().is_empty() || !group.ip_permissions_egress().is_empty()
 }
 
-/// What uses the group: the first instance and the first network interface
-/// found, by ID.
-async fn users(ctx: &Context, group_id: &str) -> Result<Vec<String>, RemediationError> {
-    let mut found = Vec::new();
-    let mut reservations = ctx
-        .ec2()
-        .describe_instances()
-        .filters(Filter::builder().name("instance.group-id").values(group_id).build())
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .set_values(Some(
-                    ["pending", "running", "shutting-down", "stopping", "stopped"]
-                        .map(str::to_owned)
-                        .to_vec(),
-                ))
-                .build(),
-        )
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(reservation) = reservations.next().await {
-        let reservation = reservation.map_err(|e| RemediationError::aws("DescribeInstances", &e))?;
-        if let Some(id) = reservation.instances().iter().find_map(|i| i.instance_id()) {
-            found.push(format!("instance {id}"));
-            break;
-        }
-    }
-    let mut interfaces = ctx
-        .ec2()
-        .describe_network_interfaces()
-        .filters(Filter::builder().name("group-id").values(group_id).build())
-        .into_paginator()
-        .items()
-        .send();
-    if let Some(interface) = interfaces.next().await {
-        let interface =
-            interface.map_err(|e| RemediationError::aws("DescribeNetworkInterfaces", &e))?;
-        let id = interface.network_interface_id().unwrap_or("(no ID)");
-        let what = interface
-            .description()
-            .filter(|d| !d.is_empty())
-            .map_or(String::new(), |d| format!(" ({d})"));
-        found.push(format!("network interface {id}{what}"));
-    }
-    Ok(found)
-}
-
 #[async_trait]
 impl Remediation for EmptyDefaultGroup {
     fn meta(&self) -> &'static ControlMeta {
@@ -115,7 +67,7 @@ impl Remediation for EmptyDefaultGroup {
                 ),
             });
         }
-        let in_use = users(ctx, &group_id).await?;
+        let in_use = group_users(ctx, &group_id).await?;
         if !in_use.is_empty() {
             return Err(RemediationError::CannotFix {
                 control_id: control.to_owned(),

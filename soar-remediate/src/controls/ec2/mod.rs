@@ -278,6 +278,68 @@ pub(crate) async fn security_group(
         })
 }
 
+/// What uses the group: the first instance and the first network interface
+/// found, by ID.
+pub(crate) async fn group_users(
+    ctx: &crate::Context,
+    group_id: &str,
+) -> Result<Vec<String>, RemediationError> {
+    let mut found = Vec::new();
+    let mut reservations = ctx
+        .ec2()
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance.group-id")
+                .values(group_id)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .set_values(Some(
+                    ["pending", "running", "shutting-down", "stopping", "stopped"]
+                        .map(str::to_owned)
+                        .to_vec(),
+                ))
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(reservation) = reservations.next().await {
+        let reservation =
+            reservation.map_err(|e| RemediationError::aws("DescribeInstances", &e))?;
+        if let Some(id) = reservation.instances().iter().find_map(|i| i.instance_id()) {
+            found.push(format!("instance {id}"));
+            break;
+        }
+    }
+    let mut interfaces = ctx
+        .ec2()
+        .describe_network_interfaces()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group_id)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send();
+    if let Some(interface) = interfaces.next().await {
+        let interface =
+            interface.map_err(|e| RemediationError::aws("DescribeNetworkInterfaces", &e))?;
+        let id = interface.network_interface_id().unwrap_or("(no ID)");
+        let what = interface
+            .description()
+            .filter(|d| !d.is_empty())
+            .map_or(String::new(), |d| format!(" ({d})"));
+        found.push(format!("network interface {id}{what}"));
+    }
+    Ok(found)
+}
+
 /// Removes world access where the control objects, keeping every other
 /// source of the same rules and the world's access to the ports it does
 /// not object to. EC2.13, EC2.14, EC2.18 and EC2.19 share it; each file
