@@ -72,6 +72,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ecr:GetRegistryScanningConfiguration",
+    "ec2:DescribeAddresses",
     "ec2:DescribeInstances",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
@@ -141,6 +142,10 @@ fn ec2_scope(operation: &str) -> Option<ResourceScope> {
         | "DeleteSecurityGroup" => (
             "SoarEc2SecurityGroups",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*",
+        ),
+        "ReleaseAddress" => (
+            "SoarEc2ElasticIps",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:elastic-ip/*",
         ),
         "ModifySnapshotAttribute" => (
             "SoarEc2Snapshots",

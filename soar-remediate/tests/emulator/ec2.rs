@@ -509,3 +509,65 @@ async fn ec2_22_unused_group_deleted_when_due_and_allowed() {
     );
     assert_eq!(calls.actions(), ["ec2:DescribeSecurityGroups"]);
 }
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_12_unused_address_released_when_due_and_allowed() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let allocated = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .unwrap();
+    let id = allocated.allocation_id().unwrap().to_owned();
+    let mut finding = ec2_finding("EC2.12", "AwsEc2Eip", &arn("elastic-ip", &id));
+    let control = Registry::default();
+    let control = control.get("EC2.12").unwrap();
+
+    // Seen a day ago: not due, nothing written.
+    let a_day_ago = soar_core::Timestamp(soar_core::Timestamp::now().0 - 86_400);
+    finding.first_observed_at = Some(a_day_ago.to_string());
+    let settings = Settings {
+        destructive_controls: soar_core::DestructiveControls::new(["EC2.12"]).unwrap(),
+        ..Settings::default()
+    };
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let early = remediate(
+        control,
+        &ctx.with_settings(settings.clone()),
+        &finding,
+        Mode::Apply,
+    )
+    .await;
+    assert!(
+        matches!(early.outcome, Outcome::ReconsiderLater { .. }),
+        "{early:?}"
+    );
+    assert_eq!(calls.actions(), ["ec2:DescribeAddresses"]);
+
+    // Seen 31 days ago: released.
+    let due = soar_core::Timestamp(soar_core::Timestamp::now().0 - 31 * 86_400);
+    finding.first_observed_at = Some(due.to_string());
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let report = remediate(control, &ctx.with_settings(settings), &finding, Mode::Apply).await;
+    assert!(
+        matches!(report.outcome, Outcome::Remediated { .. }),
+        "{report:?}"
+    );
+    assert_least_privilege(control.meta(), &calls);
+    assert_eq!(
+        calls.actions(),
+        [
+            "ec2:DescribeAddresses",
+            "ec2:ReleaseAddress",
+            "ec2:DescribeAddresses"
+        ]
+    );
+    let left = ec2.describe_addresses().allocation_ids(&id).send().await;
+    assert!(
+        left.as_ref().map_or(true, |l| l.addresses().is_empty()),
+        "the address is still allocated: {left:?}"
+    );
+}

@@ -13,9 +13,8 @@
 
 use async_trait::async_trait;
 use soar_asff::Finding;
-use soar_core::Timestamp;
 
-use super::{ec2_id, group_users, security_group};
+use super::{due_after, ec2_id, group_users, security_group};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -46,19 +45,6 @@ pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
 /// Deletes the security group.
 pub(crate) struct DeleteUnusedGroup;
 
-/// When the group became due: 24 hours after the finding was first seen.
-fn due(finding: &Finding, control: &str) -> Result<Timestamp, RemediationError> {
-    let seen = finding
-        .first_observed_at
-        .as_deref()
-        .unwrap_or(finding.created_at.as_str());
-    let seen = Timestamp::parse(seen).map_err(|e| RemediationError::UnsupportedFinding {
-        control_id: control.to_owned(),
-        reason: format!("cannot tell since when the group is unused: {e}"),
-    })?;
-    Ok(Timestamp(seen.0.saturating_add(UNUSED_FOR_SECONDS)))
-}
-
 #[async_trait]
 impl Remediation for DeleteUnusedGroup {
     fn meta(&self) -> &'static ControlMeta {
@@ -76,7 +62,7 @@ impl Remediation for DeleteUnusedGroup {
                 "a VPC's default security group cannot be deleted (EC2.2 empties it instead)",
             ));
         }
-        let due = due(finding, control)?;
+        let due = due_after(finding, control, UNUSED_FOR_SECONDS)?;
         if ctx.now() < due {
             return Ok(Plan::not_yet(
                 control,
@@ -130,6 +116,8 @@ mod tests {
     use aws_sdk_ec2::types::{NetworkInterface, SecurityGroup};
     use aws_sdk_ec2::Client;
     use soar_core::DestructiveControls;
+
+    use soar_core::Timestamp;
 
     use super::super::sg_testing::{finding, GROUP};
     use super::*;

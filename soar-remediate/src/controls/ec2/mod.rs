@@ -33,6 +33,26 @@ pub(crate) fn ec2_id(finding: &Finding, meta: &ControlMeta) -> Result<String, Re
     Ok(id.to_owned())
 }
 
+/// When a resource a destructive control removes becomes due: `seconds`
+/// after the finding was first seen failing (`FirstObservedAt`, else
+/// `CreatedAt`), which is when Security Hub first saw it unused or stopped.
+pub(crate) fn due_after(
+    finding: &Finding,
+    control: &str,
+    seconds: i64,
+) -> Result<soar_core::Timestamp, RemediationError> {
+    let seen = finding
+        .first_observed_at
+        .as_deref()
+        .unwrap_or(finding.created_at.as_str());
+    let seen =
+        soar_core::Timestamp::parse(seen).map_err(|e| RemediationError::UnsupportedFinding {
+            control_id: control.to_owned(),
+            reason: format!("cannot tell since when the control fails: {e}"),
+        })?;
+    Ok(soar_core::Timestamp(seen.0.saturating_add(seconds)))
+}
+
 /// The sources that let the whole internet in.
 pub(crate) const WORLD_IPV4: &str = "0.0.0.0/0";
 /// See [`WORLD_IPV4`].
