@@ -132,7 +132,7 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
 /// across accounts by ID.
 fn ec2_scope(operation: &str) -> Option<ResourceScope> {
     let (sid, arn) = match operation {
-        "ModifyInstanceMetadataOptions" => (
+        "ModifyInstanceMetadataOptions" | "TerminateInstances" => (
             "SoarEc2Instances",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*",
         ),

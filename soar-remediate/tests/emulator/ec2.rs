@@ -571,3 +571,82 @@ async fn ec2_12_unused_address_released_when_due_and_allowed() {
         "the address is still allocated: {left:?}"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_4_stopped_instance_terminated_after_30_days_when_allowed() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let id = run.instances()[0].instance_id().unwrap().to_owned();
+    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    let finding = ec2_finding("EC2.4", "AwsEc2Instance", &arn("instance", &id));
+    let registry = Registry::default();
+    let control = registry.get("EC2.4").unwrap();
+    let settings = Settings {
+        destructive_controls: soar_core::DestructiveControls::new(["EC2.4"]).unwrap(),
+        ..Settings::default()
+    };
+    let state = || async {
+        let described = aws_sdk_ec2::Client::new(&sdk)
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        described.reservations()[0].instances()[0]
+            .state()
+            .and_then(|s| s.name())
+            .cloned()
+    };
+
+    // Just stopped (moto writes the stop time into StateTransitionReason):
+    // not due, nothing written.
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let early = remediate(
+        control,
+        &ctx.with_settings(settings.clone()),
+        &finding,
+        Mode::Apply,
+    )
+    .await;
+    assert!(
+        matches!(early.outcome, Outcome::ReconsiderLater { .. }),
+        "{early:?}"
+    );
+    assert_eq!(calls.actions(), ["ec2:DescribeInstances"]);
+    assert_eq!(
+        state().await,
+        Some(aws_sdk_ec2::types::InstanceStateName::Stopped)
+    );
+
+    // 31 days on: terminated.
+    let later = soar_core::Timestamp(soar_core::Timestamp::now().0 + 31 * 86_400);
+    let (ctx, calls) = recording_context(sdk.clone(), here());
+    let ctx = ctx.with_settings(settings).with_now(later);
+    let report = remediate(control, &ctx, &finding, Mode::Apply).await;
+    assert!(
+        matches!(report.outcome, Outcome::Remediated { .. }),
+        "{report:?}"
+    );
+    assert_least_privilege(control.meta(), &calls);
+    assert_eq!(
+        calls.actions(),
+        [
+            "ec2:DescribeInstances",
+            "ec2:TerminateInstances",
+            "ec2:DescribeInstances"
+        ]
+    );
+    assert_eq!(
+        state().await,
+        Some(aws_sdk_ec2::types::InstanceStateName::Terminated)
+    );
+}
