@@ -26,11 +26,14 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 /// The IAM action an SDK operation needs.
 ///
-/// `service` is the SDK's service name (`S3`, `S3Control`, `KMS`, `ECR`,
-/// `DynamoDB`); `operation` the API operation name.
+/// `service` is the SDK's service name (`S3`, `S3 Control`, `KMS`, `ECR`,
+/// `DynamoDB`, `EC2`, `Elastic Load Balancing v2`); `operation` the API
+/// operation name. The IAM prefix is not always the service's name: both
+/// load balancer APIs are `elasticloadbalancing:`, and S3 Control is `s3:`.
 pub fn iam_action(service: &str, operation: &str) -> String {
     let prefix = match service.to_ascii_lowercase().replace(' ', "").as_str() {
         "s3" | "s3control" => "s3".to_owned(),
+        "elasticloadbalancingv2" | "elasticloadbalancing" => "elasticloadbalancing".to_owned(),
         other => other.to_owned(),
     };
     let account_level =
@@ -276,6 +279,21 @@ mod tests {
                 "DynamoDB",
                 "UpdateContinuousBackups",
                 "dynamodb:UpdateContinuousBackups",
+            ),
+            (
+                "EC2",
+                "RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+            ),
+            (
+                "Elastic Load Balancing v2",
+                "ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            ),
+            (
+                "Elastic Load Balancing",
+                "DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancers",
             ),
         ];
         for (service, operation, action) in cases {

@@ -7,7 +7,7 @@
 //! 23-1000`). See [`CloseWorldIngress`] for the order of the calls and what
 //! happens when the narrower rule cannot be authorised.
 
-use super::{CloseWorldIngress, Objection};
+use super::{CloseWorldIngress, Objection, INGRESS_ACTIONS};
 use crate::{ControlMeta, Service};
 
 /// What EC2.13 is and the IAM actions it needs.
@@ -16,11 +16,7 @@ pub(crate) const META: ControlMeta = ControlMeta {
     title: "Security groups do not allow ingress from 0.0.0.0/0 or ::/0 to port 22",
     service: Service::Ec2,
     resource_type: "AwsEc2SecurityGroup",
-    iam_actions: &[
-        "ec2:DescribeSecurityGroups",
-        "ec2:RevokeSecurityGroupIngress",
-        "ec2:AuthorizeSecurityGroupIngress",
-    ],
+    iam_actions: INGRESS_ACTIONS,
     destructive: false,
     exemption_tag: None,
 };

@@ -5,7 +5,7 @@
 //! cover port 3389 go, the rules' other sources and the world's other
 //! ports stay (see [`CloseWorldIngress`]).
 
-use super::{CloseWorldIngress, Objection};
+use super::{CloseWorldIngress, Objection, INGRESS_ACTIONS};
 use crate::{ControlMeta, Service};
 
 /// What EC2.14 is and the IAM actions it needs.
@@ -14,11 +14,7 @@ pub(crate) const META: ControlMeta = ControlMeta {
     title: "Security groups do not allow ingress from 0.0.0.0/0 or ::/0 to port 3389",
     service: Service::Ec2,
     resource_type: "AwsEc2SecurityGroup",
-    iam_actions: &[
-        "ec2:DescribeSecurityGroups",
-        "ec2:RevokeSecurityGroupIngress",
-        "ec2:AuthorizeSecurityGroupIngress",
-    ],
+    iam_actions: INGRESS_ACTIONS,
     destructive: false,
     exemption_tag: None,
 };

@@ -8,7 +8,7 @@
 //! UDP ports, since only port-based protocols can be authorised (see
 //! [`CloseWorldIngress`]).
 
-use super::{CloseWorldIngress, Objection};
+use super::{CloseWorldIngress, Objection, INGRESS_ACTIONS};
 use crate::{ControlMeta, Service};
 
 /// What EC2.18 is and the IAM actions it needs.
@@ -17,11 +17,7 @@ pub(crate) const META: ControlMeta = ControlMeta {
     title: "Security groups only allow unrestricted incoming traffic for authorized ports",
     service: Service::Ec2,
     resource_type: "AwsEc2SecurityGroup",
-    iam_actions: &[
-        "ec2:DescribeSecurityGroups",
-        "ec2:RevokeSecurityGroupIngress",
-        "ec2:AuthorizeSecurityGroupIngress",
-    ],
+    iam_actions: INGRESS_ACTIONS,
     destructive: false,
     exemption_tag: None,
 };

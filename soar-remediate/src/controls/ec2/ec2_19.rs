@@ -6,7 +6,7 @@
 //! 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300). The
 //! world keeps a wider rule's other ports (see [`CloseWorldIngress`]).
 
-use super::{CloseWorldIngress, Objection};
+use super::{CloseWorldIngress, Objection, INGRESS_ACTIONS};
 use crate::{ControlMeta, Service};
 
 /// What EC2.19 is and the IAM actions it needs.
@@ -15,11 +15,7 @@ pub(crate) const META: ControlMeta = ControlMeta {
     title: "Security groups do not allow unrestricted access to ports with high risk",
     service: Service::Ec2,
     resource_type: "AwsEc2SecurityGroup",
-    iam_actions: &[
-        "ec2:DescribeSecurityGroups",
-        "ec2:RevokeSecurityGroupIngress",
-        "ec2:AuthorizeSecurityGroupIngress",
-    ],
+    iam_actions: INGRESS_ACTIONS,
     destructive: false,
     exemption_tag: None,
 };

@@ -16,7 +16,7 @@ use aws_sdk_ec2::types::{Instance, InstanceStateName};
 use soar_asff::Finding;
 use soar_core::Timestamp;
 
-use super::{due_after, ec2_id};
+use super::{due_after, ec2_id, gone_instance, instance as describe};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -41,27 +41,6 @@ pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
 
 /// Terminates the instance.
 pub(crate) struct TerminateLongStoppedInstance;
-
-async fn describe(ctx: &Context, instance_id: &str) -> Result<Instance, RemediationError> {
-    let output = ctx
-        .ec2()
-        .describe_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .map_err(|e| RemediationError::aws("DescribeInstances", &e))?;
-    output
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .find(|i| i.instance_id() == Some(instance_id))
-        .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeInstances",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!("InvalidInstanceID.NotFound: instance {instance_id} does not exist"),
-        })
-}
 
 fn state(instance: &Instance) -> Option<&InstanceStateName> {
     instance.state().and_then(|s| s.name())
@@ -91,11 +70,7 @@ impl Remediation for TerminateLongStoppedInstance {
         let instance = describe(ctx, &instance_id).await?;
         match state(&instance) {
             Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown) => {
-                return Err(RemediationError::Aws {
-                    operation: "DescribeInstances",
-                    class: soar_core::error_class::ErrorClass::NotFound,
-                    message: format!("InvalidInstanceID.NotFound: instance {instance_id} is terminated"),
-                })
+                return Err(gone_instance(&instance_id))
             }
             Some(InstanceStateName::Stopped) => {}
             _ => return Ok(Plan::compliant(control, instance_id)),

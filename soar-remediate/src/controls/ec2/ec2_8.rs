@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
 };
 use soar_asff::Finding;
 
-use super::ec2_id;
+use super::{ec2_id, gone_instance as gone, instance as describe};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -32,34 +32,6 @@ pub(crate) fn remediation() -> Box<dyn crate::Remediation> {
 
 /// Sets `HttpTokens` to `required` on the instance.
 pub(crate) struct RequireImdsV2;
-
-async fn describe(ctx: &Context, instance_id: &str) -> Result<Instance, RemediationError> {
-    let output = ctx
-        .ec2()
-        .describe_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .map_err(|e| RemediationError::aws("DescribeInstances", &e))?;
-    output
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .find(|i| i.instance_id() == Some(instance_id))
-        .cloned()
-        .ok_or_else(|| gone(instance_id))
-}
-
-/// EC2 answers a terminated instance's ID for about an hour, and an empty
-/// answer is as good as its `NotFound`: the error carries that code, so
-/// `remediate` suppresses the finding when it is the finding's own account.
-fn gone(instance_id: &str) -> RemediationError {
-    RemediationError::Aws {
-        operation: "DescribeInstances",
-        class: soar_core::error_class::ErrorClass::NotFound,
-        message: format!("InvalidInstanceID.NotFound: instance {instance_id} does not exist"),
-    }
-}
 
 fn passes(instance: &Instance) -> bool {
     let options = instance.metadata_options();

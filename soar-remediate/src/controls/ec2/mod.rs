@@ -33,6 +33,47 @@ pub(crate) fn ec2_id(finding: &Finding, meta: &ControlMeta) -> Result<String, Re
     Ok(id.to_owned())
 }
 
+/// The instance `instance_id`, or a not-found error when EC2 does not
+/// know it.
+pub(crate) async fn instance(
+    ctx: &crate::Context,
+    instance_id: &str,
+) -> Result<aws_sdk_ec2::types::Instance, RemediationError> {
+    let output = ctx
+        .ec2()
+        .describe_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .map_err(|e| RemediationError::aws("DescribeInstances", &e))?;
+    output
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.instance_id() == Some(instance_id))
+        .cloned()
+        .ok_or_else(|| gone_instance(instance_id))
+}
+
+/// EC2 answers a terminated instance's ID for about an hour, and an empty
+/// answer is as good as its `NotFound`: the error carries that code, so
+/// `remediate` suppresses the finding when it is the finding's own account.
+pub(crate) fn gone_instance(instance_id: &str) -> RemediationError {
+    RemediationError::Aws {
+        operation: "DescribeInstances",
+        class: soar_core::error_class::ErrorClass::NotFound,
+        message: format!("InvalidInstanceID.NotFound: instance {instance_id} does not exist"),
+    }
+}
+
+/// The IAM actions of the controls that narrow a security group's ingress
+/// (EC2.13, EC2.14, EC2.18, EC2.19).
+pub(crate) const INGRESS_ACTIONS: &[&str] = &[
+    "ec2:DescribeSecurityGroups",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupIngress",
+];
+
 /// When a resource a destructive control removes becomes due: `seconds`
 /// after the finding was first seen failing (`FirstObservedAt`, else
 /// `CreatedAt`), which is when Security Hub first saw it unused or stopped.
@@ -364,6 +405,10 @@ pub(crate) async fn group_users(
 /// source of the same rules and the world's access to the ports it does
 /// not object to. EC2.13, EC2.14, EC2.18 and EC2.19 share it; each file
 /// gives its `META` and [`Objection`].
+///
+/// An "all traffic" rule (`-1`) keeps the world on the TCP and UDP ports
+/// the control does not object to; ICMP and the other protocols are not
+/// authorised again, since they have no ports to keep.
 ///
 /// For each rule: revoke the world-open sources, then authorise them again
 /// on the ports that may stay open. When that second call fails (a rules
