@@ -15,7 +15,7 @@ pub mod testkit;
 /// included here so that its example is compiled and run as a test.
 #[cfg(all(any(doc, doctest), feature = "testkit", feature = "s3"))]
 pub mod guide {
-    #![doc = include_str!("../../docs/writing-a-remediation.md")]
+    #![doc = include_str!("../docs/writing-a-remediation.md")]
 }
 
 pub use context::{Context, ContextFactory, Settings};
