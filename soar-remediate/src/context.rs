@@ -35,6 +35,13 @@ pub struct Settings {
     /// S3.9: log buckets by `"<account_id>/<region>"`, where either part may
     /// be `*`. The most specific key wins.
     pub s3_access_log_buckets: BTreeMap<String, String>,
+    /// ELB.5: the bucket that receives load balancer access logs, in the
+    /// load balancer's account and Region. `{account_id}` and `{region}`
+    /// are replaced, as in [`Settings::s3_access_log_bucket`].
+    pub elb_access_log_bucket: Option<String>,
+    /// ELB.5: the prefix of the access logs in that bucket (none by
+    /// default). ELB writes under `<prefix>/AWSLogs/<account_id>/`.
+    pub elb_access_log_prefix: String,
     /// S3.10: days before noncurrent object versions expire.
     pub s3_noncurrent_version_days: i32,
     /// S3.10 and S3.13: days before incomplete multipart uploads are aborted.
@@ -67,6 +74,8 @@ impl Default for Settings {
             destructive_controls: DestructiveControls::default(),
             s3_access_log_bucket: None,
             s3_access_log_buckets: BTreeMap::new(),
+            elb_access_log_bucket: None,
+            elb_access_log_prefix: String::new(),
             s3_noncurrent_version_days: 90,
             s3_abort_incomplete_upload_days: 7,
             ecr_keep_images: 30,
@@ -103,6 +112,16 @@ impl Settings {
             template
                 .replace("{account_id}", account)
                 .replace("{region}", region)
+        })
+    }
+
+    /// ELB.5: the access log bucket for load balancers in `location`, if
+    /// one is configured, with `{account_id}` and `{region}` replaced.
+    pub fn elb_log_bucket(&self, location: &Location) -> Option<String> {
+        self.elb_access_log_bucket.as_ref().map(|template| {
+            template
+                .replace("{account_id}", &location.account_id)
+                .replace("{region}", &location.region)
         })
     }
 
@@ -271,6 +290,13 @@ service_client!("kms", kms, aws_sdk_kms, "A KMS client.");
 service_client!("ecr", ecr, aws_sdk_ecr, "An ECR client.");
 service_client!("dynamodb", dynamodb, aws_sdk_dynamodb, "A DynamoDB client.");
 service_client!("ec2", ec2, aws_sdk_ec2, "An EC2 client.");
+service_client!(
+    "elbv2",
+    elbv2,
+    aws_sdk_elasticloadbalancingv2,
+    "An Elastic Load Balancing (v2) client."
+);
+service_client!("ecs", ecs, aws_sdk_ecs, "An ECS client.");
 
 /// Makes a [`Context`] in the account and Region of each finding, through a
 /// [`SessionFactory`]: the caller's own credentials in its own account, a

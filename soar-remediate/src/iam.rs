@@ -69,8 +69,9 @@ pub struct ResourceScope {
 /// Actions for which IAM defines no resource type, so that they can only be
 /// granted on `"*"`: the account-level S3 Block Public Access settings (S3.1),
 /// the registry-level ECR scanning configuration (ECR.1), EC2's `Describe*`
-/// actions (none of which supports resource-level permissions) and the
-/// Region-level EBS encryption default (EC2.7).
+/// and Elastic Load Balancing's `Describe*` actions (none of which
+/// supports resource-level permissions) and the Region-level EBS encryption
+/// default (EC2.7).
 pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
@@ -85,6 +86,10 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "ec2:DescribeTransitGateways",
     "ec2:GetEbsEncryptionByDefault",
     "ec2:EnableEbsEncryptionByDefault",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeRules",
 ];
 
 /// Actions that cannot be scoped: [`ACTIONS_WITHOUT_RESOURCE_TYPES`], and
@@ -124,6 +129,22 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
         "dynamodb" => (
             "SoarDynamoDbTables",
             "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*",
+        ),
+        "elasticloadbalancing" if operation.contains("Listener") => (
+            "SoarElbListeners",
+            "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:listener/*",
+        ),
+        "elasticloadbalancing" => (
+            "SoarElbLoadBalancers",
+            "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*",
+        ),
+        "ecs" if operation.contains("Service") => (
+            "SoarEcsServices",
+            "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*",
+        ),
+        "ecs" => (
+            "SoarEcsClusters",
+            "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*",
         ),
         _ => return None,
     };
@@ -249,6 +270,23 @@ mod tests {
                 "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*",
             ),
             ("ecr:GetRegistryScanningConfiguration", "*"),
+            (
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*",
+            ),
+            (
+                "elasticloadbalancing:ModifyListener",
+                "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:listener/*",
+            ),
+            ("elasticloadbalancing:DescribeListeners", "*"),
+            (
+                "ecs:UpdateService",
+                "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*",
+            ),
+            (
+                "ecs:UpdateCluster",
+                "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*",
+            ),
         ];
         for (action, arn) in cases {
             assert_eq!(resource_scope(action).map(|s| s.arn), Some(arn), "{action}");

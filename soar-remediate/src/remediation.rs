@@ -56,6 +56,11 @@ pub enum Service {
     DynamoDb,
     /// Amazon EC2: instances, EBS, security groups, VPCs.
     Ec2,
+    /// Elastic Load Balancing: Application, Network and Gateway Load
+    /// Balancers (the elbv2 API; its IAM prefix is `elasticloadbalancing`).
+    Elbv2,
+    /// Amazon ECS.
+    Ecs,
     /// A service of a user-defined control that soar does not know.
     Other(&'static str),
 }
@@ -74,6 +79,8 @@ impl fmt::Display for Service {
             Service::Ecr => "ecr",
             Service::DynamoDb => "dynamodb",
             Service::Ec2 => "ec2",
+            Service::Elbv2 => "elbv2",
+            Service::Ecs => "ecs",
             Service::Other(name) => name,
         })
     }

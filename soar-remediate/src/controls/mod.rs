@@ -22,6 +22,10 @@ pub(crate) mod dynamodb;
 pub(crate) mod ec2;
 #[cfg(feature = "ecr")]
 pub(crate) mod ecr;
+#[cfg(feature = "ecs")]
+pub(crate) mod ecs;
+#[cfg(feature = "elbv2")]
+pub(crate) mod elbv2;
 #[cfg(feature = "kms")]
 pub(crate) mod kms;
 #[cfg(feature = "s3")]
@@ -41,6 +45,10 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls.extend(dynamodb::all());
     #[cfg(feature = "ec2")]
     controls.extend(ec2::all());
+    #[cfg(feature = "elbv2")]
+    controls.extend(elbv2::all());
+    #[cfg(feature = "ecs")]
+    controls.extend(ecs::all());
     controls
 }
 
@@ -86,7 +94,7 @@ where
     }
 }
 
-#[cfg(any(feature = "s3", feature = "dynamodb"))]
+#[cfg(any(feature = "s3", feature = "dynamodb", feature = "ec2", feature = "ecs"))]
 /// Whether a tag value means "yes".
 pub(crate) fn is_true(value: Option<&str>) -> bool {
     value.is_some_and(|v| {

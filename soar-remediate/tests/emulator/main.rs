@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ec2;
+mod elbv2_ecs;
 mod kms_ecr_dynamodb;
 mod placement;
 mod s3;

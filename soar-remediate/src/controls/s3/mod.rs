@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput;
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, LifecycleRule, PublicAccessBlockConfiguration,
-    TransitionDefaultMinimumObjectSize,
+    BucketLifecycleConfiguration, BucketLocationConstraint, LifecycleRule,
+    PublicAccessBlockConfiguration, TransitionDefaultMinimumObjectSize,
 };
 use serde_json::{json, Value};
 use soar_asff::Finding;
+use soar_core::error_class::ErrorClass;
 
 use super::{control_id, is_true, optional, resource};
 use crate::error::RemediationError;
@@ -290,6 +291,54 @@ async fn bucket_policy_text(
         &["NoSuchBucketPolicy"],
     )?;
     Ok(found.and_then(|o| o.policy().map(str::to_owned)))
+}
+
+/// The Region of a bucket from its `GetBucketLocation` answer: none (or
+/// empty) is `us-east-1`, and the legacy `EU` is `eu-west-1`.
+pub(crate) fn bucket_region(constraint: Option<&BucketLocationConstraint>) -> &str {
+    match constraint.map(BucketLocationConstraint::as_str) {
+        None | Some("") => "us-east-1",
+        Some("EU") => "eu-west-1",
+        Some(region) => region,
+    }
+}
+
+/// Checks that the log bucket `target` exists, belongs to the context's
+/// account (`ExpectedBucketOwner`) and is in the context's Region, where
+/// AWS delivers the logs of `source` (S3 server access logs, ELB access
+/// logs). The error is why not, for a [`RemediationError::CannotFix`]:
+/// a missing *log* bucket is never the finding's resource being gone.
+pub(crate) async fn log_bucket_is_ours_and_here(
+    ctx: &Context,
+    target: &str,
+    source: &str,
+) -> Result<(), String> {
+    let account = ctx.account_id();
+    let location = ctx
+        .s3()
+        .get_bucket_location()
+        .bucket(target)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+        .map_err(|e| {
+            let error = RemediationError::aws("GetBucketLocation", &e);
+            match error.class() {
+                ErrorClass::NotFound => format!("it does not exist ({error})"),
+                ErrorClass::AccessDenied => format!(
+                    "it is not a bucket of account {account}, or soar may not read it ({error})"
+                ),
+                _ => format!("it cannot be checked ({error})"),
+            }
+        })?;
+    let region = bucket_region(location.location_constraint());
+    if region != ctx.region() {
+        return Err(format!(
+            "it is in {region} and {source} in {}; logs are delivered only to a bucket in the same Region",
+            ctx.region()
+        ));
+    }
+    Ok(())
 }
 
 /// The bucket's policy, parsed; `None` when it has none.

@@ -14,14 +14,14 @@
 use async_trait::async_trait;
 use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketLoggingStatus, LoggingEnabled, Permission,
+    BucketLoggingStatus, LoggingEnabled, Permission,
 };
 use serde_json::{json, Value};
 use soar_asff::Finding;
-use soar_core::error_class::ErrorClass;
 
 use super::{
-    bucket_acl, bucket_arn, bucket_name, bucket_policy, pattern_covers, statements, strings,
+    bucket_acl, bucket_arn, bucket_name, bucket_policy, log_bucket_is_ours_and_here,
+    pattern_covers, statements, strings,
 };
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
@@ -69,16 +69,6 @@ async fn is_logging(ctx: &Context, bucket: &str) -> Result<bool, RemediationErro
         .await
         .map_err(|e| RemediationError::aws("GetBucketLogging", &e))?;
     Ok(output.logging_enabled().is_some())
-}
-
-/// The Region of a bucket from its `GetBucketLocation` answer: none (or
-/// empty) is `us-east-1`, and the legacy `EU` is `eu-west-1`.
-fn bucket_region(constraint: Option<&BucketLocationConstraint>) -> &str {
-    match constraint.map(BucketLocationConstraint::as_str) {
-        None | Some("") => "us-east-1",
-        Some("EU") => "eu-west-1",
-        Some(region) => region,
-    }
 }
 
 /// Whether each condition on `key` in the statement admits `value`. Only
@@ -162,30 +152,9 @@ async fn check_log_bucket(
         ),
     };
     let account = ctx.account_id();
-    let location = ctx
-        .s3()
-        .get_bucket_location()
-        .bucket(target)
-        .expected_bucket_owner(account)
-        .send()
+    log_bucket_is_ours_and_here(ctx, target, &format!("bucket {source}"))
         .await
-        .map_err(|e| {
-            let error = RemediationError::aws("GetBucketLocation", &e);
-            cannot_fix(match error.class() {
-                ErrorClass::NotFound => format!("it does not exist ({error})"),
-                ErrorClass::AccessDenied => format!(
-                    "it is not a bucket of account {account}, or soar may not read it ({error})"
-                ),
-                _ => format!("it cannot be checked ({error})"),
-            })
-        })?;
-    let region = bucket_region(location.location_constraint());
-    if region != ctx.region() {
-        return Err(cannot_fix(format!(
-            "it is in {region} and bucket {source} in {}; S3 delivers access logs only to a bucket in the same Region",
-            ctx.region()
-        )));
-    }
+        .map_err(cannot_fix)?;
     let policy = match bucket_policy(ctx, control, target).await {
         Ok(policy) => policy,
         Err(error @ RemediationError::CannotFix { .. }) => return Err(error),
@@ -381,7 +350,7 @@ mod tests {
             .match_requests(move |r| ours(r.bucket(), r.expected_bucket_owner(), target))
             .then_output(move || {
                 GetBucketLocationOutput::builder()
-                    .set_location_constraint(constraint.map(BucketLocationConstraint::from))
+                    .set_location_constraint(constraint.map(aws_sdk_s3::types::BucketLocationConstraint::from))
                     .build()
             })
     }
@@ -612,7 +581,7 @@ mod tests {
     #[test]
     fn bucket_locations_name_their_region() {
         let region = |c: Option<&str>| {
-            bucket_region(c.map(BucketLocationConstraint::from).as_ref()).to_owned()
+            crate::controls::s3::bucket_region(c.map(aws_sdk_s3::types::BucketLocationConstraint::from).as_ref()).to_owned()
         };
         assert_eq!(region(None), "us-east-1");
         assert_eq!(region(Some("")), "us-east-1");
