@@ -27,6 +27,8 @@ for feature in s3 kms ecr dynamodb ec2 elbv2 ecs; do
     | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
   case "$feature" in
     s3) expected="aws-sdk-s3 aws-sdk-s3control aws-sdk-sts " ;;
+    # EC2.6 creates its flow-logs role and log group.
+    ec2) expected="aws-sdk-cloudwatchlogs aws-sdk-ec2 aws-sdk-iam aws-sdk-sts " ;;
     # ELB.5 grants log delivery on the log bucket: elbv2 turns on s3.
     elbv2) expected="aws-sdk-elasticloadbalancingv2 aws-sdk-s3 aws-sdk-s3control aws-sdk-sts " ;;
     *) expected=$(printf '%s\n' "aws-sdk-$feature" aws-sdk-sts | sort | tr '\n' ' ') ;;

@@ -42,6 +42,17 @@ pub struct Settings {
     /// ELB.5: the prefix of the access logs in that bucket (none by
     /// default). ELB writes under `<prefix>/AWSLogs/<account_id>/`.
     pub elb_access_log_prefix: String,
+    /// EC2.6: the CloudWatch Logs group VPC flow logs go to, one per
+    /// account and Region, created when missing.
+    pub ec2_flow_log_group: String,
+    /// EC2.6: how many days the flow-log group keeps its events. One of
+    /// the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120,
+    /// 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+    /// 3653).
+    pub ec2_flow_log_retention_days: i32,
+    /// EC2.6: the traffic the flow logs record: `REJECT` (what Security Hub
+    /// checks by default) or `ALL`.
+    pub ec2_flow_log_traffic_type: String,
     /// S3.10: days before noncurrent object versions expire.
     pub s3_noncurrent_version_days: i32,
     /// S3.10 and S3.13: days before incomplete multipart uploads are aborted.
@@ -76,6 +87,9 @@ impl Default for Settings {
             s3_access_log_buckets: BTreeMap::new(),
             elb_access_log_bucket: None,
             elb_access_log_prefix: String::new(),
+            ec2_flow_log_group: "/soar/vpc-flow-logs".to_owned(),
+            ec2_flow_log_retention_days: 365,
+            ec2_flow_log_traffic_type: "REJECT".to_owned(),
             s3_noncurrent_version_days: 90,
             s3_abort_incomplete_upload_days: 7,
             ecr_keep_images: 30,
@@ -297,6 +311,18 @@ service_client!(
     "An Elastic Load Balancing (v2) client."
 );
 service_client!("ecs", ecs, aws_sdk_ecs, "An ECS client.");
+service_client!(
+    "ec2",
+    iam,
+    aws_sdk_iam,
+    "An IAM client (EC2.6's flow-logs role)."
+);
+service_client!(
+    "ec2",
+    logs,
+    aws_sdk_cloudwatchlogs,
+    "A CloudWatch Logs client (EC2.6's log group)."
+);
 
 /// Makes a [`Context`] in the account and Region of each finding, through a
 /// [`SessionFactory`]: the caller's own credentials in its own account, a

@@ -34,6 +34,7 @@ pub fn iam_action(service: &str, operation: &str) -> String {
     let prefix = match service.to_ascii_lowercase().replace(' ', "").as_str() {
         "s3" | "s3control" => "s3".to_owned(),
         "elasticloadbalancingv2" | "elasticloadbalancing" => "elasticloadbalancing".to_owned(),
+        "cloudwatchlogs" => "logs".to_owned(),
         other => other.to_owned(),
     };
     let account_level =
@@ -77,6 +78,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:PutAccountPublicAccessBlock",
     "ecr:GetRegistryScanningConfiguration",
     "ec2:DescribeAddresses",
+    "ec2:DescribeFlowLogs",
     "ec2:DescribeInstances",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
@@ -84,6 +86,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "ec2:DescribeSnapshotAttribute",
     "ec2:DescribeSubnets",
     "ec2:DescribeTransitGateways",
+    "ec2:DescribeVpcs",
     "ec2:GetEbsEncryptionByDefault",
     "ec2:EnableEbsEncryptionByDefault",
     "elasticloadbalancing:DescribeListeners",
@@ -138,6 +141,16 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
             "SoarElbLoadBalancers",
             "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*",
         ),
+        // EC2.6's one role, by its fixed name: creating and passing any
+        // role would let a remediation grant itself anything.
+        "iam" => (
+            "SoarFlowLogsRole",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
+        ),
+        "logs" => (
+            "SoarLogGroups",
+            "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*",
+        ),
         "ecs" if operation.contains("Service") => (
             "SoarEcsServices",
             "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*",
@@ -178,6 +191,11 @@ fn ec2_scope(operation: &str) -> Option<ResourceScope> {
         "ModifySubnetAttribute" => (
             "SoarEc2Subnets",
             "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*",
+        ),
+        // A flow log is made on the VPC and is a resource of its own.
+        "CreateFlowLogs" => (
+            "SoarEc2FlowLogs",
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:*",
         ),
         "ModifyTransitGateway" => (
             "SoarEc2TransitGateways",
@@ -271,6 +289,10 @@ mod tests {
             ),
             ("ecr:GetRegistryScanningConfiguration", "*"),
             (
+                "iam:PassRole",
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
+            ),
+            (
                 "elasticloadbalancing:ModifyLoadBalancerAttributes",
                 "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*",
             ),
@@ -312,6 +334,12 @@ mod tests {
             ("S3", "GetBucketPolicy", "s3:GetBucketPolicy"),
             ("S3", "HeadBucket", "s3:ListBucket"),
             ("KMS", "EnableKeyRotation", "kms:EnableKeyRotation"),
+            (
+                "CloudWatch Logs",
+                "PutRetentionPolicy",
+                "logs:PutRetentionPolicy",
+            ),
+            ("IAM", "GetRole", "iam:GetRole"),
             ("ECR", "PutImageTagMutability", "ecr:PutImageTagMutability"),
             (
                 "DynamoDB",

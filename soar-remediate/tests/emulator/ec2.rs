@@ -188,6 +188,64 @@ async fn ec2_1_public_snapshot_made_private_named_share_kept() {
 
 #[tokio::test]
 #[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn ec2_6_flow_logs_with_one_role_and_one_log_group() {
+    let sdk = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let mut vpcs = Vec::new();
+    for cidr in ["10.61.0.0/16", "10.62.0.0/16"] {
+        let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap();
+        vpcs.push(vpc.vpc().unwrap().vpc_id().unwrap().to_owned());
+    }
+    // The first VPC: DescribeFlowLogs, DescribeVpcs, GetRole,
+    // DescribeLogGroups, CreateRole, PutRolePolicy, CreateLogGroup,
+    // PutRetentionPolicy, CreateFlowLogs, DescribeFlowLogs; then
+    // DescribeFlowLogs.
+    let first = ec2_finding("EC2.6", "AwsEc2Vpc", &arn("vpc", &vpcs[0]));
+    remediate_twice(&sdk, &first, Settings::default(), [10, 1]).await;
+    // The second reuses the role and the group: no IAM or Logs write.
+    let second = ec2_finding("EC2.6", "AwsEc2Vpc", &arn("vpc", &vpcs[1]));
+    remediate_twice(&sdk, &second, Settings::default(), [6, 1]).await;
+    for vpc in &vpcs {
+        let logs = ec2
+            .describe_flow_logs()
+            .filter(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("resource-id")
+                    .values(vpc)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let log = &logs.flow_logs()[0];
+        assert_eq!(log.log_group_name(), Some("/soar/vpc-flow-logs"));
+        assert_eq!(
+            log.deliver_logs_permission_arn(),
+            Some(format!("arn:aws:iam::{ACCOUNT}:role/soar-vpc-flow-logs").as_str())
+        );
+    }
+    let groups = aws_sdk_cloudwatchlogs::Client::new(&sdk)
+        .describe_log_groups()
+        .log_group_name_prefix("/soar/vpc-flow-logs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(365));
+    let role = aws_sdk_iam::Client::new(&sdk)
+        .get_role()
+        .role_name("soar-vpc-flow-logs")
+        .send()
+        .await
+        .unwrap();
+    assert!(role
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .is_some_and(|p| p.contains("vpc-flow-logs.amazonaws.com")));
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
 async fn ec2_15_subnet_public_ip_assignment() {
     let sdk = sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
