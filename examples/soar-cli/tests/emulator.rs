@@ -178,29 +178,44 @@ async fn protected(client: &aws_sdk_dynamodb::Client, name: &str) -> bool {
 /// account 222222222222 and eu-west-1, while the CLI runs as moto's default
 /// account with `AWS_REGION=us-east-1`.
 fn member_event(tables: &[&str]) -> String {
-    let findings: Vec<Value> = tables
+    let arns: Vec<String> = tables
         .iter()
-        .map(|name| {
+        .map(|name| format!("arn:aws:dynamodb:eu-west-1:222222222222:table/{name}"))
+        .collect();
+    let findings: Vec<(&str, &str, &str)> = arns
+        .iter()
+        .map(|arn| ("DynamoDB.6", "AwsDynamoDbTable", arn.as_str()))
+        .collect();
+    event_in("222222222222", "eu-west-1", &findings)
+}
+
+/// A Security Hub event (received in moto's account and us-east-1) of one
+/// failed finding per `(control, resource type, resource ARN)`, each in
+/// `account` and `region`.
+fn event_in(account: &str, region: &str, findings: &[(&str, &str, &str)]) -> String {
+    let findings: Vec<Value> = findings
+        .iter()
+        .map(|(control, resource_type, arn)| {
             serde_json::json!({
                 "SchemaVersion": "2018-10-08",
-                "Id": format!("arn:aws:securityhub:eu-west-1:222222222222:security-control/DynamoDB.6/finding/{name}"),
-                "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
-                "GeneratorId": "security-control/DynamoDB.6",
-                "AwsAccountId": "222222222222",
+                "Id": format!("arn:aws:securityhub:{region}:{account}:security-control/{control}/finding/{arn}"),
+                "ProductArn": format!("arn:aws:securityhub:{region}::product/aws/securityhub"),
+                "GeneratorId": format!("security-control/{control}"),
+                "AwsAccountId": account,
                 "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
                 "CreatedAt": "2026-01-01T00:00:00Z",
                 "UpdatedAt": "2026-01-01T00:00:00Z",
                 "Severity": {"Label": "MEDIUM"},
-                "Title": "DynamoDB.6",
-                "Description": "deletion protection",
-                "Region": "eu-west-1",
+                "Title": control,
+                "Description": control,
+                "Region": region,
                 "Resources": [{
-                    "Type": "AwsDynamoDbTable",
-                    "Id": format!("arn:aws:dynamodb:eu-west-1:222222222222:table/{name}"),
+                    "Type": resource_type,
+                    "Id": arn,
                     "Partition": "aws",
-                    "Region": "eu-west-1"
+                    "Region": region
                 }],
-                "Compliance": {"Status": "FAILED", "SecurityControlId": "DynamoDB.6"},
+                "Compliance": {"Status": "FAILED", "SecurityControlId": control},
                 "Workflow": {"Status": "NEW"},
                 "RecordState": "ACTIVE"
             })
@@ -350,4 +365,114 @@ async fn process_on_aws_reads_the_real_record_store() {
     assert_eq!(pad["db"]["ticket"]["ticket_id"], "SOAR-42", "{pad}");
     assert_eq!(pad["decision"], "failed_control");
     assert_eq!(pad["account"]["team"], "payments");
+}
+
+/// The outcome of each report `soar remediate` prints, one per line.
+fn outcomes(path: &str) -> Vec<(String, String)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_soar"))
+        .args(["remediate", "--finding", path])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    stdout
+        .lines()
+        .map(|line| {
+            let report: Value = serde_json::from_str(line).unwrap();
+            (
+                report["control_id"].as_str().unwrap().to_owned(),
+                report["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn remediate_fixes_a_control_of_each_newer_service() {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.90.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (n, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .availability_zone(*zone)
+            .cidr_block(format!("10.90.{n}.0/24"))
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    ec2.modify_subnet_attribute()
+        .subnet_id(&subnets[0])
+        .map_public_ip_on_launch(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let balancer = aws_sdk_elasticloadbalancingv2::Client::new(&sdk)
+        .create_load_balancer()
+        .name(format!("soar-cli-{nanos}"))
+        .set_subnets(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    let balancer_arn = balancer.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let cluster = aws_sdk_ecs::Client::new(&sdk)
+        .create_cluster()
+        .cluster_name(format!("soar-cli-{nanos}"))
+        .send()
+        .await
+        .unwrap();
+    let cluster_arn = cluster.cluster().unwrap().cluster_arn().unwrap().to_owned();
+
+    let subnet_arn = format!("arn:aws:ec2:us-east-1:123456789012:subnet/{}", subnets[0]);
+    let event = event_in(
+        "123456789012",
+        "us-east-1",
+        &[
+            ("EC2.15", "AwsEc2Subnet", &subnet_arn),
+            ("ELB.6", "AwsElbv2LoadBalancer", &balancer_arn),
+            ("ECS.12", "AwsEcsCluster", &cluster_arn),
+        ],
+    );
+    let path = std::env::temp_dir().join(format!("soar-cli-services-{nanos}.json"));
+    std::fs::write(&path, event).unwrap();
+    let path = path.to_str().unwrap();
+
+    let expect = |outcome: &str| -> Vec<(String, String)> {
+        ["EC2.15", "ELB.6", "ECS.12"]
+            .iter()
+            .map(|control| ((*control).to_owned(), outcome.to_owned()))
+            .collect()
+    };
+    assert_eq!(outcomes(path), expect("remediated"));
+    assert_eq!(outcomes(path), expect("already_compliant"));
+    let subnet = ec2
+        .describe_subnets()
+        .subnet_ids(&subnets[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subnet.subnets()[0].map_public_ip_on_launch(), Some(false));
 }

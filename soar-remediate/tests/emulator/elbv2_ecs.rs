@@ -22,34 +22,9 @@ fn own(control: &str, resource_type: &str, resource_id: &str) -> Finding {
     finding
 }
 
-/// A VPC with two subnets in different zones, as a load balancer needs.
-async fn subnets(sdk: &SdkConfig, cidr: u8) -> (String, Vec<String>) {
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block(format!("10.{cidr}.0.0/16"))
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let mut ids = Vec::new();
-    for (n, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .availability_zone(*zone)
-            .cidr_block(format!("10.{cidr}.{n}.0/24"))
-            .send()
-            .await
-            .unwrap();
-        ids.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
-    }
-    (vpc_id, ids)
-}
-
 /// A new Application Load Balancer's ARN.
 async fn load_balancer(sdk: &SdkConfig, cidr: u8) -> (String, String) {
-    let (vpc, subnets) = subnets(sdk, cidr).await;
+    let (vpc, subnets) = vpc_with_subnets(sdk, cidr).await;
     let created = aws_sdk_elasticloadbalancingv2::Client::new(sdk)
         .create_load_balancer()
         .name(
@@ -282,7 +257,7 @@ async fn ecs_12_container_insights() {
 #[ignore = "needs the moto emulator: run scripts/test-all.sh"]
 async fn ecs_2_service_stops_assigning_public_ips() {
     let sdk = sdk().await;
-    let (vpc_id, subnets) = subnets(&sdk, 44).await;
+    let (vpc_id, subnets) = vpc_with_subnets(&sdk, 44).await;
     let group = aws_sdk_ec2::Client::new(&sdk)
         .create_security_group()
         .group_name(unique("soar-api"))

@@ -107,6 +107,31 @@ pub(crate) async fn remediate_twice_in(
     (first, second)
 }
 
+/// A VPC with two subnets in different zones, as a load balancer needs.
+pub(crate) async fn vpc_with_subnets(sdk: &SdkConfig, cidr: u8) -> (String, Vec<String>) {
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{cidr}.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for (n, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .availability_zone(*zone)
+            .cidr_block(format!("10.{cidr}.{n}.0/24"))
+            .send()
+            .await
+            .unwrap();
+        ids.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    (vpc_id, ids)
+}
+
 pub(crate) async fn new_bucket(sdk: &SdkConfig, prefix: &str) -> String {
     let bucket = unique(prefix);
     s3(sdk)

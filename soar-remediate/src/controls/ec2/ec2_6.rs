@@ -140,6 +140,52 @@ fn delivery_policy(partition: &str, account: &str, group: &str) -> serde_json::V
     })
 }
 
+/// Creates the delivery role and its policy, and returns its ARN. Another
+/// remediation in the same account (a sweep fixes VPCs in parallel) may
+/// have created it since the plan: then that one is used, as is.
+async fn create_role(
+    ctx: &Context,
+    group: &str,
+    actions_taken: &mut Vec<String>,
+) -> Result<String, RemediationError> {
+    let created = ctx
+        .iam()
+        .create_role()
+        .role_name(ROLE)
+        .description("Delivers VPC flow logs to CloudWatch Logs (soar EC2.6)")
+        .assume_role_policy_document(trust_policy(ctx.account_id()).to_string())
+        .send()
+        .await;
+    let arn = match created {
+        Ok(created) => created
+            .role()
+            .map(|r| r.arn().to_owned())
+            .ok_or_else(|| RemediationError::Aws {
+                operation: "CreateRole",
+                class: soar_core::error_class::ErrorClass::Other,
+                message: format!("the answer names no role {ROLE}"),
+            })?,
+        Err(e) if crate::error::code_of(&e) == Some("EntityAlreadyExists") => {
+            return role_arn(ctx).await?.ok_or_else(|| RemediationError::Aws {
+                operation: "GetRole",
+                class: soar_core::error_class::ErrorClass::Other,
+                message: format!("role {ROLE} exists but cannot be read"),
+            });
+        }
+        Err(e) => return Err(RemediationError::aws("CreateRole", &e)),
+    };
+    ctx.iam()
+        .put_role_policy()
+        .role_name(ROLE)
+        .policy_name("deliver-flow-logs")
+        .policy_document(delivery_policy(ctx.partition(), ctx.account_id(), group).to_string())
+        .send()
+        .await
+        .map_err(|e| RemediationError::aws("PutRolePolicy", &e))?;
+    actions_taken.push(format!("Created the flow-logs delivery role {ROLE}."));
+    Ok(arn)
+}
+
 #[async_trait]
 impl Remediation for EnableFlowLogs {
     fn meta(&self) -> &'static ControlMeta {
@@ -212,29 +258,7 @@ impl Remediation for EnableFlowLogs {
         let mut actions_taken = Vec::new();
         let role = match plan.data["role_arn"].as_str() {
             Some(arn) => arn.to_owned(),
-            None => {
-                let created = ctx
-                    .iam()
-                    .create_role()
-                    .role_name(ROLE)
-                    .description("Delivers VPC flow logs to CloudWatch Logs (soar EC2.6)")
-                    .assume_role_policy_document(trust_policy(ctx.account_id()).to_string())
-                    .send()
-                    .await
-                    .map_err(|e| RemediationError::aws("CreateRole", &e))?;
-                ctx.iam()
-                    .put_role_policy()
-                    .role_name(ROLE)
-                    .policy_name("deliver-flow-logs")
-                    .policy_document(
-                        delivery_policy(ctx.partition(), ctx.account_id(), group).to_string(),
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| RemediationError::aws("PutRolePolicy", &e))?;
-                actions_taken.push(format!("Created the flow-logs delivery role {ROLE}."));
-                created.role().map(|r| r.arn().to_owned()).unwrap_or_default()
-            }
+            None => create_role(ctx, group, &mut actions_taken).await?,
         };
         if plan.data["create_log_group"] == json!(true) {
             match ctx.logs().create_log_group().log_group_name(group).send().await {
@@ -356,20 +380,23 @@ mod tests {
             .then_output(|| DescribeVpcsOutput::builder().build())
     }
 
+    fn delivery_role() -> Role {
+        Role::builder()
+            .path("/")
+            .role_name(ROLE)
+            .role_id("AROA")
+            .arn(ROLE_ARN)
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
+            .build()
+            .unwrap()
+    }
+
     fn role(exists: bool) -> Rule {
         mock!(Iam::get_role)
             .match_requests(|r| r.role_name() == Some(ROLE))
             .then_compute_response(move |_| {
                 if exists {
-                    let role = Role::builder()
-                        .path("/")
-                        .role_name(ROLE)
-                        .role_id("AROA")
-                        .arn(ROLE_ARN)
-                        .create_date(aws_smithy_types::DateTime::from_secs(0))
-                        .build()
-                        .unwrap();
-                    MockResponse::Output(GetRoleOutput::builder().role(role).build())
+                    MockResponse::Output(GetRoleOutput::builder().role(delivery_role()).build())
                 } else {
                     MockResponse::Error(GetRoleError::generic(aws_error(
                         "NoSuchEntity",
@@ -405,17 +432,7 @@ mod tests {
                             == Some(trust_policy("111111111111"))
                     })
             })
-            .then_output(|| {
-                let role = Role::builder()
-                    .path("/")
-                    .role_name(ROLE)
-                    .role_id("AROA")
-                    .arn(ROLE_ARN)
-                    .create_date(aws_smithy_types::DateTime::from_secs(0))
-                    .build()
-                    .unwrap();
-                CreateRoleOutput::builder().role(role).build()
-            })
+            .then_output(|| CreateRoleOutput::builder().role(delivery_role()).build())
     }
 
     fn role_policy() -> Rule {
@@ -494,6 +511,27 @@ mod tests {
         let report = run(&[&d, &v, &r, &right, &cr, &cg, &pr, &fl]).await;
         assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
         assert_eq!([cr.num_calls(), cg.num_calls(), pr.num_calls(), fl.num_calls()], [0, 0, 0, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_role_created_by_a_parallel_run_is_used_as_is() {
+        let (d, v, g) = (described(None, Some(TrafficType::Reject)), vpc(), groups(Some(Some(365))));
+        // Not there at the plan, there by the time of the write.
+        let found_later = mock!(Iam::get_role)
+            .sequence()
+            .error(|| GetRoleError::generic(aws_error("NoSuchEntity", "no role")))
+            .output(|| GetRoleOutput::builder().role(delivery_role()).build())
+            .build();
+        let exists = mock!(Iam::create_role).then_error(|| {
+            aws_sdk_iam::operation::create_role::CreateRoleError::generic(aws_error(
+                "EntityAlreadyExists",
+                "Role with name soar-vpc-flow-logs already exists.",
+            ))
+        });
+        let (rp, fl) = (role_policy(), create_flow_logs());
+        let report = run(&[&d, &v, &g, &found_later, &exists, &rp, &fl]).await;
+        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
+        assert_eq!((rp.num_calls(), fl.num_calls()), (0, 1));
     }
 
     #[tokio::test]

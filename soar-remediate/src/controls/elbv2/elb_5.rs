@@ -22,8 +22,8 @@ use soar_asff::Finding;
 use super::{attributes, load_balancer_arn, set_attributes, APPLICATION};
 use crate::controls::control_id;
 use crate::controls::s3::{
-    bucket_arn, bucket_policy, log_bucket_is_ours_and_here, pattern_covers, statements, strings,
-    with_statements,
+    bucket_arn, bucket_policy, log_bucket_is_ours_and_here, pattern_covers, put_bucket_policy,
+    statements, strings, with_statement,
 };
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -155,18 +155,6 @@ fn grants(policy: &Value, principal: &Value, objects: &str) -> bool {
     })
 }
 
-/// `policy` (or a new one) with `statement` in place of any statement of
-/// the same Sid.
-fn merged(policy: Option<Value>, statement: Value) -> Value {
-    let policy = policy.unwrap_or_else(|| json!({ "Version": "2012-10-17" }));
-    let mut list: Vec<Value> = statements(&policy)
-        .into_iter()
-        .filter(|s| s.get("Sid").and_then(Value::as_str) != Some(SID))
-        .collect();
-    list.push(statement);
-    with_statements(policy, list)
-}
-
 /// Where the logs of the context's account go in `bucket`.
 fn log_objects(ctx: &Context, bucket: &str, prefix: &str) -> String {
     let prefix = if prefix.is_empty() {
@@ -253,15 +241,8 @@ impl Remediation for EnableAccessLogs {
         if !statement.is_null() {
             // Read again: a statement added since the plan must survive.
             let policy = bucket_policy(ctx, &plan.control_id, bucket).await?;
-            let policy = merged(policy, statement.clone());
-            ctx.s3()
-                .put_bucket_policy()
-                .bucket(bucket)
-                .expected_bucket_owner(ctx.account_id())
-                .policy(policy.to_string())
-                .send()
-                .await
-                .map_err(|e| RemediationError::aws("PutBucketPolicy", &e))?;
+            let policy = with_statement(policy, statement.clone());
+            put_bucket_policy(ctx, bucket, &policy).await?;
             actions_taken.push(format!(
                 "Let ELB log delivery write to bucket {bucket} (policy statement {SID})."
             ));

@@ -385,6 +385,37 @@ pub(crate) fn statements(policy: &Value) -> Vec<Value> {
     }
 }
 
+/// The policy (a new one when there is none) with `statement` added. A
+/// statement with the same `Sid` (ours, changed by hand since) is
+/// replaced: statement IDs must be unique in a policy.
+pub(crate) fn with_statement(policy: Option<Value>, statement: Value) -> Value {
+    let policy = policy.unwrap_or_else(|| json!({"Version": "2012-10-17"}));
+    let sid = statement.get("Sid").cloned();
+    let mut list: Vec<Value> = statements(&policy)
+        .into_iter()
+        .filter(|s| sid.is_none() || s.get("Sid") != sid.as_ref())
+        .collect();
+    list.push(statement);
+    with_statements(policy, list)
+}
+
+/// Replaces the bucket's policy with `policy`.
+pub(crate) async fn put_bucket_policy(
+    ctx: &Context,
+    bucket: &str,
+    policy: &Value,
+) -> Result<(), RemediationError> {
+    ctx.s3()
+        .put_bucket_policy()
+        .bucket(bucket)
+        .expected_bucket_owner(ctx.account_id())
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(|e| RemediationError::aws("PutBucketPolicy", &e))?;
+    Ok(())
+}
+
 /// `policy` with `statements` as its statement list.
 pub(crate) fn with_statements(mut policy: Value, statements: Vec<Value>) -> Value {
     if let Some(object) = policy.as_object_mut() {

@@ -26,7 +26,7 @@ use aws_sdk_s3::types::{AccessControlPolicy, Grant, Owner, Permission};
 use serde_json::{json, Value};
 
 use super::{
-    bucket_acl, bucket_policy, is_public_principal, is_unconditioned, statement_name, statements,
+    bucket_acl, bucket_policy, is_public_principal, put_bucket_policy, is_unconditioned, statement_name, statements,
     strings, with_statements, BlockBucketPublicAccess, ALL_USERS, AUTHENTICATED_USERS,
     REMOVE_PUBLIC_WRITES,
 };
@@ -197,13 +197,7 @@ pub(super) async fn remove_public_writes(
             policy: Some(policy),
             removed,
         }) => {
-            s3.put_bucket_policy()
-                .bucket(bucket)
-                .expected_bucket_owner(ctx.account_id())
-                .policy(policy.to_string())
-                .send()
-                .await
-                .map_err(|e| RemediationError::aws("PutBucketPolicy", &e))?;
+            put_bucket_policy(ctx, bucket, &policy).await?;
             actions_taken.push(format!(
                 "Removed the public write actions of the policy of bucket {bucket}: {}.",
                 removed.join("; ")

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use soar_asff::Finding;
 
 use super::{bucket_arn, bucket_name, bucket_policy, is_public_principal, pattern_covers};
-use super::{statements, strings, with_statements};
+use super::{put_bucket_policy, statements, strings, with_statement};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -99,20 +99,6 @@ fn complies(policy: Option<&Value>, arn: &str) -> bool {
     })
 }
 
-/// The policy (a new one when there is none) with `deny` added. A statement
-/// with the same `Sid` (ours, changed by hand so it no longer complies) is
-/// replaced: statement IDs must be unique in a policy.
-fn merged(policy: Option<Value>, deny: Value) -> Value {
-    let policy = policy.unwrap_or_else(|| json!({"Version": "2012-10-17"}));
-    let sid = deny.get("Sid").cloned();
-    let mut list: Vec<Value> = statements(&policy)
-        .into_iter()
-        .filter(|s| sid.is_none() || s.get("Sid") != sid.as_ref())
-        .collect();
-    list.push(deny);
-    with_statements(policy, list)
-}
-
 #[async_trait]
 impl Remediation for DenyInsecureTransport {
     fn meta(&self) -> &'static ControlMeta {
@@ -157,16 +143,9 @@ impl Remediation for DenyInsecureTransport {
         if complies(policy.as_ref(), &bucket_arn(ctx, bucket)) {
             return Ok(Outcome::AlreadyCompliant);
         }
-        let policy = merged(policy, deny);
+        let policy = with_statement(policy, deny);
         let kept = statements(&policy).len().saturating_sub(1);
-        ctx.s3()
-            .put_bucket_policy()
-            .bucket(bucket)
-            .expected_bucket_owner(ctx.account_id())
-            .policy(policy.to_string())
-            .send()
-            .await
-            .map_err(|e| RemediationError::aws("PutBucketPolicy", &e))?;
+        put_bucket_policy(ctx, bucket, &policy).await?;
         Ok(Outcome::Remediated {
             actions_taken: vec![format!(
                 "Added {SID} to the policy of bucket {bucket}, keeping its {kept} other statement(s)."
