@@ -22,7 +22,7 @@ step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "per-service features compile only their own SDK (and STS, for sessions)"
-for feature in s3 kms ecr dynamodb ec2 elbv2 ecs; do
+for feature in s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
   sdks=$(cargo tree -p soar-remediate --no-default-features --features "$feature" -e normal --prefix none --locked \
     | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
   case "$feature" in
@@ -40,7 +40,7 @@ for feature in s3 kms ecr dynamodb ec2 elbv2 ecs; do
 done
 
 step "each service feature alone builds without warnings"
-for feature in "" s3 kms ecr dynamodb ec2 elbv2 ecs; do
+for feature in "" s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
   cargo clippy --locked -p soar-remediate --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
 for feature in "" organizations securityhub dynamodb sts; do

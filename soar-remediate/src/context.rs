@@ -68,6 +68,13 @@ pub struct Settings {
     /// EC2.19: the TCP ports that must not be open to the world. Security
     /// Hub's default list of high-risk ports.
     pub ec2_high_risk_ports: Vec<u16>,
+    /// IAM.7, IAM.10 and IAM.11 to IAM.17: the account password policy
+    /// soar brings an account up to. A stricter setting already in place is
+    /// kept, setting by setting.
+    pub iam_password_policy: PasswordPolicy,
+    /// IAM.3: the age in days past which an active access key is
+    /// deactivated (Security Hub's 90 by default).
+    pub iam_access_key_max_age_days: i64,
     /// How many times `verify` reads the resource before it calls a fix a
     /// failure (at least 1). KMS and IAM, among others, are eventually
     /// consistent: a read just after a write may not show it yet.
@@ -99,9 +106,79 @@ impl Default for Settings {
                 20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000,
                 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300,
             ],
+            iam_password_policy: PasswordPolicy::default(),
+            iam_access_key_max_age_days: 90,
             verify_attempts: 4,
             verify_delay_ms: 500,
             verify_max_delay_ms: 2_000,
+        }
+    }
+}
+
+/// An account password policy, as the IAM controls bring an account up to
+/// it. The default meets every Security Hub password-policy control (IAM.7,
+/// IAM.10, IAM.11 to IAM.17) and the CIS benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordPolicy {
+    /// The minimum length (IAM.15: 14).
+    pub minimum_length: i32,
+    /// At least one uppercase letter (IAM.11).
+    pub require_uppercase: bool,
+    /// At least one lowercase letter (IAM.12).
+    pub require_lowercase: bool,
+    /// At least one symbol (IAM.13).
+    pub require_symbols: bool,
+    /// At least one number (IAM.14).
+    pub require_numbers: bool,
+    /// How many previous passwords may not be reused (IAM.16: 24).
+    pub reuse_prevention: i32,
+    /// Days before a password expires (IAM.17: 90 or fewer); 0: passwords
+    /// do not expire.
+    pub max_age_days: i32,
+    /// Whether users may change their own password.
+    pub allow_users_to_change: bool,
+    /// Whether an expired password needs an administrator to reset it.
+    pub hard_expiry: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            minimum_length: 14,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_symbols: true,
+            require_numbers: true,
+            reuse_prevention: 24,
+            max_age_days: 90,
+            allow_users_to_change: true,
+            hard_expiry: false,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// The stricter of the two, setting by setting: the longer minimum
+    /// length and reuse memory, the shorter maximum age (a policy without
+    /// expiry is the least strict), and each requirement that either has.
+    pub fn strictest(self, other: PasswordPolicy) -> PasswordPolicy {
+        let age = |days: i32| if days > 0 { days } else { i32::MAX };
+        let max_age_days = age(self.max_age_days).min(age(other.max_age_days));
+        PasswordPolicy {
+            minimum_length: self.minimum_length.max(other.minimum_length),
+            require_uppercase: self.require_uppercase || other.require_uppercase,
+            require_lowercase: self.require_lowercase || other.require_lowercase,
+            require_symbols: self.require_symbols || other.require_symbols,
+            require_numbers: self.require_numbers || other.require_numbers,
+            reuse_prevention: self.reuse_prevention.max(other.reuse_prevention),
+            max_age_days: if max_age_days == i32::MAX {
+                0
+            } else {
+                max_age_days
+            },
+            allow_users_to_change: self.allow_users_to_change || other.allow_users_to_change,
+            hard_expiry: self.hard_expiry || other.hard_expiry,
         }
     }
 }
@@ -259,8 +336,8 @@ impl Context {
 }
 
 macro_rules! service_client {
-    ($feature:literal, $method:ident, $krate:ident, $doc:literal $(, $extra:ident)?) => {
-        #[cfg(feature = $feature)]
+    ([$($feature:literal),+], $method:ident, $krate:ident, $doc:literal $(, $extra:ident)?) => {
+        #[cfg(any($(feature = $feature),+))]
         impl Context {
             #[doc = $doc]
             pub fn $method(&self) -> $krate::Client {
@@ -287,38 +364,49 @@ macro_rules! service_client {
 }
 
 service_client!(
-    "s3",
+    ["s3"],
     s3,
     aws_sdk_s3,
     "An S3 client; path-style when an endpoint is set.",
     path_style
 );
 service_client!(
-    "s3",
+    ["s3"],
     s3control,
     aws_sdk_s3control,
     "An S3 Control client (account-level settings); a custom endpoint is used as is.",
     account_host_off
 );
-service_client!("kms", kms, aws_sdk_kms, "A KMS client.");
-service_client!("ecr", ecr, aws_sdk_ecr, "An ECR client.");
-service_client!("dynamodb", dynamodb, aws_sdk_dynamodb, "A DynamoDB client.");
-service_client!("ec2", ec2, aws_sdk_ec2, "An EC2 client.");
+service_client!(["kms"], kms, aws_sdk_kms, "A KMS client.");
+service_client!(["ecr"], ecr, aws_sdk_ecr, "An ECR client.");
 service_client!(
-    "elbv2",
+    ["dynamodb"],
+    dynamodb,
+    aws_sdk_dynamodb,
+    "A DynamoDB client."
+);
+service_client!(["ec2"], ec2, aws_sdk_ec2, "An EC2 client.");
+service_client!(
+    ["elbv2"],
     elbv2,
     aws_sdk_elasticloadbalancingv2,
     "An Elastic Load Balancing (v2) client."
 );
-service_client!("ecs", ecs, aws_sdk_ecs, "An ECS client.");
+service_client!(["ecs"], ecs, aws_sdk_ecs, "An ECS client.");
 service_client!(
-    "ec2",
+    ["ec2", "iam"],
     iam,
     aws_sdk_iam,
-    "An IAM client (EC2.6's flow-logs role)."
+    "An IAM client (EC2.6's flow-logs role, the IAM controls)."
 );
 service_client!(
-    "ec2",
+    ["iam"],
+    sts,
+    aws_sdk_sts,
+    "An STS client: who soar runs as, so that the IAM controls leave its own credentials alone."
+);
+service_client!(
+    ["ec2"],
     logs,
     aws_sdk_cloudwatchlogs,
     "A CloudWatch Logs client (EC2.6's log group)."

@@ -95,7 +95,7 @@ impl RemediationError {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "ecr", feature = "ec2"))]
+#[cfg(any(feature = "s3", feature = "ecr", feature = "ec2", feature = "iam"))]
 /// The AWS error code of an SDK error, if it has one.
 pub(crate) fn code_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
     error: &E,

@@ -72,7 +72,8 @@ pub struct ResourceScope {
 /// the registry-level ECR scanning configuration (ECR.1), EC2's `Describe*`
 /// and Elastic Load Balancing's `Describe*` actions (none of which
 /// supports resource-level permissions) and the Region-level EBS encryption
-/// default (EC2.7).
+/// default (EC2.7), the account's IAM password policy, and STS's
+/// `GetCallerIdentity`, which every principal may call.
 pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
@@ -89,6 +90,9 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
     "ec2:DescribeVpcs",
     "ec2:GetEbsEncryptionByDefault",
     "ec2:EnableEbsEncryptionByDefault",
+    "iam:GetAccountPasswordPolicy",
+    "iam:UpdateAccountPasswordPolicy",
+    "sts:GetCallerIdentity",
     "elasticloadbalancing:DescribeListeners",
     "elasticloadbalancing:DescribeLoadBalancerAttributes",
     "elasticloadbalancing:DescribeLoadBalancers",
@@ -143,9 +147,14 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
         ),
         // EC2.6's one role, by its fixed name: creating and passing any
         // role would let a remediation grant itself anything.
-        "iam" => (
+        "iam" if operation.contains("Role") => (
             "SoarFlowLogsRole",
             "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
+        ),
+        // The IAM controls' users: their keys and console passwords.
+        "iam" => (
+            "SoarIamUsers",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
         ),
         "logs" => (
             "SoarLogGroups",
@@ -288,6 +297,11 @@ mod tests {
                 "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*",
             ),
             ("ecr:GetRegistryScanningConfiguration", "*"),
+            (
+                "iam:UpdateAccessKey",
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
+            ),
+            ("iam:UpdateAccountPasswordPolicy", "*"),
             (
                 "iam:PassRole",
                 "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",

@@ -18,7 +18,7 @@ pub mod guide {
     #![doc = include_str!("../docs/writing-a-remediation.md")]
 }
 
-pub use context::{Context, ContextFactory, Settings};
+pub use context::{Context, ContextFactory, PasswordPolicy, Settings};
 pub use error::RemediationError;
 pub use registry::{DuplicateControl, Registry, UnknownControls};
 pub use remediation::{Change, ControlMeta, Outcome, Plan, PlanState, Remediation, Service};

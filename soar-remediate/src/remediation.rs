@@ -61,6 +61,8 @@ pub enum Service {
     Elbv2,
     /// Amazon ECS.
     Ecs,
+    /// AWS IAM.
+    Iam,
     /// A service of a user-defined control that soar does not know.
     Other(&'static str),
 }
@@ -81,6 +83,7 @@ impl fmt::Display for Service {
             Service::Ec2 => "ec2",
             Service::Elbv2 => "elbv2",
             Service::Ecs => "ecs",
+            Service::Iam => "iam",
             Service::Other(name) => name,
         })
     }

@@ -26,6 +26,8 @@ pub(crate) mod ecr;
 pub(crate) mod ecs;
 #[cfg(feature = "elbv2")]
 pub(crate) mod elbv2;
+#[cfg(feature = "iam")]
+pub(crate) mod iam;
 #[cfg(feature = "kms")]
 pub(crate) mod kms;
 #[cfg(feature = "s3")]
@@ -49,6 +51,8 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls.extend(elbv2::all());
     #[cfg(feature = "ecs")]
     controls.extend(ecs::all());
+    #[cfg(feature = "iam")]
+    controls.extend(iam::all());
     controls
 }
 

@@ -15,6 +15,7 @@
 
 mod ec2;
 mod elbv2_ecs;
+mod iam;
 mod kms_ecr_dynamodb;
 mod placement;
 mod s3;

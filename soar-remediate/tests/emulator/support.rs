@@ -70,10 +70,27 @@ pub(crate) async fn remediate_twice_in(
     settings: Settings,
     calls: [usize; 2],
 ) -> (Report, Report) {
+    remediate_twice_at(sdk, location, None, finding, settings, calls).await
+}
+
+/// [`remediate_twice_in`] with the contexts' "now" set to `now`, for
+/// controls that judge the age of what AWS made just now (IAM keys).
+pub(crate) async fn remediate_twice_at(
+    sdk: &SdkConfig,
+    location: &Location,
+    now: Option<soar_core::Timestamp>,
+    finding: &Finding,
+    settings: Settings,
+    calls: [usize; 2],
+) -> (Report, Report) {
     let registry = Registry::default();
     let control = registry.get(finding.control_id().unwrap()).unwrap();
+    let at = |ctx: soar_remediate::Context| match now {
+        Some(now) => ctx.with_now(now),
+        None => ctx,
+    };
     let (ctx, first_calls) = recording_context(sdk.clone(), location.clone());
-    let ctx = ctx.with_settings(settings.clone());
+    let ctx = at(ctx).with_settings(settings.clone());
     let first = remediate(control, &ctx, finding, Mode::Apply).await;
     assert!(
         matches!(first.outcome, Outcome::Remediated { .. }),
@@ -82,7 +99,13 @@ pub(crate) async fn remediate_twice_in(
     assert_least_privilege(control.meta(), &first_calls);
 
     let (ctx, second_calls) = recording_context(sdk.clone(), location.clone());
-    let second = remediate(control, &ctx.with_settings(settings), finding, Mode::Apply).await;
+    let second = remediate(
+        control,
+        &at(ctx).with_settings(settings),
+        finding,
+        Mode::Apply,
+    )
+    .await;
     assert_eq!(
         second.outcome,
         Outcome::AlreadyCompliant,
