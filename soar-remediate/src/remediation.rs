@@ -236,6 +236,28 @@ impl Plan {
         }
     }
 
+    /// A member of [`Plan::data`] read as `T` (a list of IDs, a struct the
+    /// plan wrote), or an error naming it.
+    ///
+    /// # Errors
+    /// [`RemediationError::InvalidPlan`] when the member is missing or is
+    /// not a `T`.
+    pub fn data_as<T: serde::de::DeserializeOwned>(
+        &self,
+        member: &str,
+    ) -> Result<T, RemediationError> {
+        let invalid = |reason: String| RemediationError::InvalidPlan {
+            control_id: self.control_id.clone(),
+            reason,
+        };
+        let value = self
+            .data
+            .get(member)
+            .ok_or_else(|| invalid(format!("the plan's data has no `{member}`")))?;
+        T::deserialize(value)
+            .map_err(|e| invalid(format!("the plan's `{member}` cannot be read: {e}")))
+    }
+
     /// A string member of [`Plan::data`], or an error naming it.
     ///
     /// # Errors

@@ -143,11 +143,7 @@ impl Remediation for MakeSnapshotsPrivate {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let snapshots: Vec<String> = serde_json::from_value(plan.data["snapshots"].clone())
-            .map_err(|e| RemediationError::InvalidPlan {
-                control_id: plan.control_id.clone(),
-                reason: format!("the plan's data has no list of `snapshots`: {e}"),
-            })?;
+        let snapshots: Vec<String> = plan.data_as("snapshots")?;
         let mut actions_taken = Vec::with_capacity(snapshots.len());
         for id in &snapshots {
             let modified = ctx

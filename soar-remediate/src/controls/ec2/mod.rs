@@ -576,13 +576,7 @@ impl crate::Remediation for CloseWorldIngress {
         ctx: &crate::Context,
         plan: &crate::Plan,
     ) -> Result<crate::Outcome, RemediationError> {
-        let rules: Vec<OpenRule> =
-            serde_json::from_value(plan.data["rules"].clone()).map_err(|e| {
-                RemediationError::InvalidPlan {
-                    control_id: plan.control_id.clone(),
-                    reason: format!("data.rules: {e}"),
-                }
-            })?;
+        let rules: Vec<OpenRule> = plan.data_as("rules")?;
         let mut actions_taken = Vec::new();
         for rule in &rules {
             Self::replace(ctx, &plan.control_id, &plan.resource, rule).await?;

@@ -156,14 +156,7 @@ impl Remediation for StopAssigningPublicIps {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let list = |member: &str| -> Result<Vec<String>, RemediationError> {
-            serde_json::from_value(plan.data[member].clone()).map_err(|e| {
-                RemediationError::InvalidPlan {
-                    control_id: plan.control_id.clone(),
-                    reason: format!("the plan's data has no list `{member}`: {e}"),
-                }
-            })
-        };
+        let list = |member: &str| plan.data_as::<Vec<String>>(member);
         let vpc = AwsVpcConfiguration::builder()
             .set_subnets(Some(list("subnets")?))
             .set_security_groups(Some(list("security_groups")?))

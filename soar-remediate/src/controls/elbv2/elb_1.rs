@@ -174,11 +174,7 @@ impl Remediation for RedirectHttpToHttps {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let listeners: Vec<String> = serde_json::from_value(plan.data["listeners"].clone())
-            .map_err(|e| RemediationError::InvalidPlan {
-                control_id: plan.control_id.clone(),
-                reason: format!("the plan's data has no list of `listeners`: {e}"),
-            })?;
+        let listeners: Vec<String> = plan.data_as("listeners")?;
         let port = plan.data_str("port")?;
         let mut actions_taken = Vec::with_capacity(listeners.len());
         for listener in &listeners {

@@ -11,7 +11,7 @@ use aws_sdk_iam::types::{AccessKeyMetadata, StatusType};
 use serde_json::json;
 use soar_asff::Finding;
 
-use super::{days_since, not_soar_itself, user, User};
+use super::{days_since, deactivate_key, not_soar_itself, user, User};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -96,22 +96,10 @@ impl Remediation for DeactivateOldKeys {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let keys: Vec<String> = serde_json::from_value(plan.data["keys"].clone()).map_err(|e| {
-            RemediationError::InvalidPlan {
-                control_id: plan.control_id.clone(),
-                reason: format!("the plan's data has no list of `keys`: {e}"),
-            }
-        })?;
+        let keys: Vec<String> = plan.data_as("keys")?;
         let mut actions_taken = Vec::with_capacity(keys.len());
         for key in &keys {
-            ctx.iam()
-                .update_access_key()
-                .user_name(&plan.resource)
-                .access_key_id(key)
-                .status(StatusType::Inactive)
-                .send()
-                .await
-                .map_err(|e| RemediationError::aws("UpdateAccessKey", &e))?;
+            deactivate_key(ctx, &plan.resource, key).await?;
             actions_taken.push(format!(
                 "Deactivated access key {key} of user {}; reactivate it with UpdateAccessKey if it is still needed.",
                 plan.resource

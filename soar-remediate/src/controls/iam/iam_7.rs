@@ -145,11 +145,7 @@ impl Remediation for StrengthenPasswordPolicy {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let target: PasswordPolicy = serde_json::from_value(plan.data["policy"].clone())
-            .map_err(|e| RemediationError::InvalidPlan {
-                control_id: plan.control_id.clone(),
-                reason: format!("the plan's data has no `policy`: {e}"),
-            })?;
+        let target: PasswordPolicy = plan.data_as("policy")?;
         let expires = target.max_age_days > 0;
         ctx.iam()
             .update_account_password_policy()

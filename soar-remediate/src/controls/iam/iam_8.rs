@@ -17,7 +17,7 @@ use serde_json::json;
 use soar_asff::Finding;
 
 use super::iam_3::access_keys;
-use super::{days_since, not_soar_itself, user, User};
+use super::{days_since, deactivate_key, not_soar_itself, user, User};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -182,25 +182,11 @@ impl Remediation for RemoveUnusedCredentials {
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
-        let list = |member: &str| -> Result<Vec<String>, RemediationError> {
-            serde_json::from_value(plan.data[member].clone()).map_err(|e| {
-                RemediationError::InvalidPlan {
-                    control_id: plan.control_id.clone(),
-                    reason: format!("the plan's data has no list `{member}`: {e}"),
-                }
-            })
-        };
+        let list = |member: &str| plan.data_as::<Vec<String>>(member);
         let name = &plan.resource;
         let mut actions_taken = Vec::new();
         for key in list("deactivate")? {
-            ctx.iam()
-                .update_access_key()
-                .user_name(name)
-                .access_key_id(&key)
-                .status(StatusType::Inactive)
-                .send()
-                .await
-                .map_err(|e| RemediationError::aws("UpdateAccessKey", &e))?;
+            deactivate_key(ctx, name, &key).await?;
             actions_taken.push(format!("Deactivated unused access key {key} of user {name}."));
         }
         for key in list("delete")? {

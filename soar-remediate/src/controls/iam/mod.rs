@@ -86,6 +86,24 @@ pub(crate) async fn not_soar_itself(
     Ok(())
 }
 
+/// Makes the user's access key `key` inactive: it stops working at once,
+/// and `UpdateAccessKey` with `Active` brings it back.
+pub(crate) async fn deactivate_key(
+    ctx: &Context,
+    user_name: &str,
+    key: &str,
+) -> Result<(), RemediationError> {
+    ctx.iam()
+        .update_access_key()
+        .user_name(user_name)
+        .access_key_id(key)
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .map_err(|e| RemediationError::aws("UpdateAccessKey", &e))?;
+    Ok(())
+}
+
 /// Whole days from `then` to the context's now.
 pub(crate) fn days_since(ctx: &Context, then: &aws_smithy_types::DateTime) -> i64 {
     (ctx.now().0 - then.secs()).div_euclid(86_400)
