@@ -239,6 +239,17 @@ impl Plan {
     /// A member of [`Plan::data`] read as `T` (a list of IDs, a struct the
     /// plan wrote), or an error naming it.
     ///
+    /// ```
+    /// use soar_remediate::Plan;
+    /// let plan = Plan::changes("EC2.1", "111111111111", vec![], serde_json::json!({"snapshots": ["snap-1"]}));
+    /// let snapshots: Vec<String> = plan.data_as("snapshots").unwrap();
+    /// assert_eq!(snapshots, ["snap-1"]);
+    /// let missing = plan.data_as::<Vec<String>>("keys").unwrap_err();
+    /// assert!(missing.to_string().contains("has no `keys`"));
+    /// let wrong = plan.data_as::<u32>("snapshots").unwrap_err();
+    /// assert!(wrong.to_string().contains("`snapshots` cannot be read"));
+    /// ```
+    ///
     /// # Errors
     /// [`RemediationError::InvalidPlan`] when the member is missing or is
     /// not a `T`.
