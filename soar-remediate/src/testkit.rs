@@ -28,7 +28,7 @@ pub use aws_smithy_mocks::{self, mock, MockResponseInterceptor, Rule, RuleMode};
 pub use soar_core::testkit::aws_error;
 
 use crate::iam::OperationRecorder;
-use crate::{Change, Context, ControlMeta};
+use crate::{Change, Context, ControlMeta, Outcome, Report};
 
 /// The account [`mock_context`] and [`finding_for`] use.
 pub const TEST_ACCOUNT: &str = "111111111111";
@@ -133,6 +133,31 @@ pub fn assert_changes_declared(meta: &ControlMeta, changes: &[Change]) {
             meta.iam_actions
         );
     }
+}
+
+/// Panics unless `report` is a fix that made the write `write` matches
+/// exactly once, called only operations `meta` declares, and planned only
+/// declared actions: what a control's success test checks, in one call.
+/// Make `apply` do nothing and it fails.
+pub fn assert_fixed_once(
+    meta: &ControlMeta,
+    report: &Report,
+    write: &Rule,
+    recorder: &OperationRecorder,
+) {
+    let id = meta.ids.join("/");
+    assert!(
+        matches!(report.outcome, Outcome::Remediated { .. }),
+        "{id} did not fix the resource: {report:?}"
+    );
+    assert_eq!(
+        write.num_calls(),
+        1,
+        "{id} made its write {} times, not once: {report:?}",
+        write.num_calls()
+    );
+    assert_least_privilege(meta, recorder);
+    assert_changes_declared(meta, &report.changes);
 }
 
 /// A FAILED finding for `control_id` about one resource in

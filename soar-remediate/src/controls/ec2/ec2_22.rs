@@ -122,7 +122,7 @@ mod tests {
     use super::super::sg_testing::{finding, GROUP};
     use super::*;
     use crate::testkit::{
-        assert_changes_declared, assert_least_privilege, aws_error, mock, mock_context, Rule,
+        assert_fixed_once,         aws_error, mock, mock_context, Rule,
         RuleMode,
     };
     use crate::{remediate, Mode, Report, Settings};
@@ -190,10 +190,7 @@ mod tests {
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &i, &n, &del]);
         let ctx = ctx.with_settings(allowed()).with_now(later(48));
         let report = remediate(&DeleteUnusedGroup, &ctx, &seen_finding(), Mode::Apply).await;
-        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
-        assert_eq!(del.num_calls(), 1);
-        assert_least_privilege(&META, &recorder);
-        assert_changes_declared(&META, &report.changes);
+        assert_fixed_once(&META, &report, &del, &recorder);
     }
 
     #[tokio::test]

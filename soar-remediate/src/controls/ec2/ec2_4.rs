@@ -128,7 +128,7 @@ mod tests {
 
     use super::*;
     use crate::testkit::{
-        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        assert_fixed_once,         aws_error, finding_for, mock,
         mock_context, Rule, RuleMode,
     };
     use crate::{remediate, Mode, Report, Settings};
@@ -212,10 +212,7 @@ mod tests {
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &t]);
         let ctx = ctx.with_settings(allowed()).with_now(days_after_stop(31));
         let report = remediate(&TerminateLongStoppedInstance, &ctx, &finding(), Mode::Apply).await;
-        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
-        assert_eq!(t.num_calls(), 1);
-        assert_least_privilege(&META, &recorder);
-        assert_changes_declared(&META, &report.changes);
+        assert_fixed_once(&META, &report, &t, &recorder);
     }
 
     #[tokio::test]

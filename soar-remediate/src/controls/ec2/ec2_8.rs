@@ -107,7 +107,7 @@ mod tests {
 
     use super::*;
     use crate::testkit::{
-        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        assert_fixed_once,         aws_error, finding_for, mock,
         mock_context, Rule, RuleMode,
     };
     use crate::{remediate, Mode, Report};
@@ -189,10 +189,7 @@ mod tests {
         );
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &m]);
         let report = remediate(&RequireImdsV2, &ctx, &finding(), Mode::Apply).await;
-        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
-        assert_eq!(m.num_calls(), 1);
-        assert_least_privilege(&META, &recorder);
-        assert_changes_declared(&META, &report.changes);
+        assert_fixed_once(&META, &report, &m, &recorder);
     }
 
     #[tokio::test]

@@ -114,7 +114,7 @@ mod tests {
 
     use super::*;
     use crate::testkit::{
-        assert_changes_declared, assert_least_privilege, aws_error, finding_for, mock,
+        assert_fixed_once,         aws_error, finding_for, mock,
         mock_context, Rule, RuleMode,
     };
     use crate::{remediate, Mode, Report};
@@ -177,10 +177,7 @@ mod tests {
         let (d, u) = (described(Some("disabled"), Some("enabled")), update());
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &u]);
         let report = remediate(&TurnOnContainerInsights, &ctx, &finding(), Mode::Apply).await;
-        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
-        assert_eq!(u.num_calls(), 1);
-        assert_least_privilege(&META, &recorder);
-        assert_changes_declared(&META, &report.changes);
+        assert_fixed_once(&META, &report, &u, &recorder);
         // A cluster that never had the setting is off, too.
         let (d, u) = (described(None, Some("enabled")), update());
         assert!(matches!(run(&[&d, &u]).await.outcome, Outcome::Remediated { .. }));

@@ -213,7 +213,7 @@ mod tests {
     use super::*;
     use crate::controls::elbv2::testing::{finding, ALB};
     use crate::testkit::{
-        assert_changes_declared, assert_least_privilege, aws_error, mock, mock_context, Rule,
+        assert_fixed_once,         aws_error, mock, mock_context, Rule,
         RuleMode,
     };
     use crate::{remediate, Mode, Report};
@@ -315,10 +315,7 @@ mod tests {
         let (d, r, m) = (described(true, false, true), rules(0), modify());
         let (ctx, recorder) = mock_context(RuleMode::MatchAny, &[&d, &r, &m]);
         let report = remediate(&RedirectHttpToHttps, &ctx, &finding("ELB.1"), Mode::Apply).await;
-        assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
-        assert_eq!(m.num_calls(), 1);
-        assert_least_privilege(&META, &recorder);
-        assert_changes_declared(&META, &report.changes);
+        assert_fixed_once(&META, &report, &m, &recorder);
     }
 
     #[tokio::test]
