@@ -28,6 +28,19 @@ fn ec2_finding(control: &str, resource_type: &str, resource_id: &str) -> Finding
     finding
 }
 
+/// A new running instance's ID (moto does not check the image).
+async fn new_instance(ec2: &aws_sdk_ec2::Client) -> String {
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    run.instances()[0].instance_id().unwrap().to_owned()
+}
+
 fn arn(kind: &str, id: &str) -> String {
     format!("arn:aws:ec2:us-east-1:{ACCOUNT}:{kind}/{id}")
 }
@@ -73,15 +86,7 @@ async fn ec2_7_ebs_encryption_by_default() {
 async fn ec2_8_imdsv2() {
     let sdk = sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let run = ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .send()
-        .await
-        .unwrap();
-    let id = run.instances()[0].instance_id().unwrap().to_owned();
+    let id = new_instance(&ec2).await;
     let finding = ec2_finding("EC2.8", "AwsEc2Instance", &arn("instance", &id));
     // Describe, Modify, Describe; then Describe.
     remediate_twice(&sdk, &finding, Settings::default(), [3, 1]).await;
@@ -737,15 +742,7 @@ async fn ec2_12_unused_address_released_when_due_and_allowed() {
 async fn ec2_4_stopped_instance_terminated_after_30_days_when_allowed() {
     let sdk = sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let run = ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .send()
-        .await
-        .unwrap();
-    let id = run.instances()[0].instance_id().unwrap().to_owned();
+    let id = new_instance(&ec2).await;
     ec2.stop_instances().instance_ids(&id).send().await.unwrap();
     let finding = ec2_finding("EC2.4", "AwsEc2Instance", &arn("instance", &id));
     let registry = Registry::default();

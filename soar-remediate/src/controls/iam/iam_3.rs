@@ -151,18 +151,20 @@ mod tests {
 
     /// The user's keys: an old one (active, then as `then`) and a new one.
     fn listed(old_age: i64, then: StatusType) -> Rule {
-        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let keys = move |old: StatusType| {
+            ListAccessKeysOutput::builder()
+                .access_key_metadata(key(OLD, old_age, old))
+                .access_key_metadata(key(NEW, 10, StatusType::Active))
+                .build()
+                .unwrap()
+        };
         mock!(Client::list_access_keys)
             .match_requests(|r| r.user_name() == Some("deployer"))
-            .then_output(move || {
-                let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
-                let status = if first { StatusType::Active } else { then.clone() };
-                ListAccessKeysOutput::builder()
-                    .access_key_metadata(key(OLD, old_age, status))
-                    .access_key_metadata(key(NEW, 10, StatusType::Active))
-                    .build()
-                    .unwrap()
-            })
+            .sequence()
+            .output(move || keys(StatusType::Active))
+            .output(move || keys(then.clone()))
+            .repeatedly()
+            .build()
     }
 
     fn caller(arn: &'static str) -> Rule {

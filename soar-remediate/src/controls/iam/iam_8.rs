@@ -299,13 +299,7 @@ mod tests {
     /// Alice's one key, made 400 days ago and last used `days` ago: `first`
     /// at the first listing, then `then`.
     fn key(days: i64, first: StatusType, then: StatusType) -> [Rule; 2] {
-        let calls = AtomicUsize::new(0);
-        let listed = mock!(Client::list_access_keys).then_output(move || {
-            let status = if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                first.clone()
-            } else {
-                then.clone()
-            };
+        let listing = |status: StatusType| {
             ListAccessKeysOutput::builder()
                 .access_key_metadata(
                     AccessKeyMetadata::builder()
@@ -317,7 +311,13 @@ mod tests {
                 )
                 .build()
                 .unwrap()
-        });
+        };
+        let listed = mock!(Client::list_access_keys)
+            .sequence()
+            .output(move || listing(first.clone()))
+            .output(move || listing(then.clone()))
+            .repeatedly()
+            .build();
         let used = mock!(Client::get_access_key_last_used)
             .match_requests(|r| r.access_key_id() == Some(KEY))
             .then_output(move || {
