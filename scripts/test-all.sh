@@ -22,7 +22,7 @@ step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "per-service features compile only their own SDK (and STS, for sessions)"
-for feature in s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
+for feature in s3 kms ecr dynamodb ec2 elbv2 ecs iam rds; do
   sdks=$(cargo tree -p soar-remediate --no-default-features --features "$feature" -e normal --prefix none --locked \
     | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
   case "$feature" in
@@ -31,6 +31,8 @@ for feature in s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
     ec2) expected="aws-sdk-cloudwatchlogs aws-sdk-ec2 aws-sdk-iam aws-sdk-sts " ;;
     # ELB.5 grants log delivery on the log bucket: elbv2 turns on s3.
     elbv2) expected="aws-sdk-elasticloadbalancingv2 aws-sdk-s3 aws-sdk-s3control aws-sdk-sts " ;;
+    # RDS.6 creates its enhanced-monitoring role.
+    rds) expected="aws-sdk-iam aws-sdk-rds aws-sdk-sts " ;;
     *) expected=$(printf '%s\n' "aws-sdk-$feature" aws-sdk-sts | sort | tr '\n' ' ') ;;
   esac
   if [ "$sdks" != "$expected" ]; then
@@ -40,7 +42,7 @@ for feature in s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
 done
 
 step "each service feature alone builds without warnings"
-for feature in "" s3 kms ecr dynamodb ec2 elbv2 ecs iam; do
+for feature in "" s3 kms ecr dynamodb ec2 elbv2 ecs iam rds; do
   cargo clippy --locked -p soar-remediate --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
 for feature in "" organizations securityhub dynamodb sts; do

@@ -75,6 +75,33 @@ pub struct Settings {
     /// IAM.3: the age in days past which an active access key is
     /// deactivated (Security Hub's 90 by default).
     pub iam_access_key_max_age_days: i64,
+    /// The RDS changes AWS applies with a restart or a failover, or in the
+    /// maintenance window unless told otherwise (RDS.5 Multi-AZ, RDS.9's
+    /// parameter group, RDS.11 backups from none, RDS.10 and RDS.12 IAM
+    /// authentication): `false`, the default, leaves them for the next
+    /// maintenance window; `true` applies them now, together with any
+    /// change already pending on the database. Every plan says which.
+    pub rds_apply_immediately: bool,
+    /// RDS.2 and the other instance changes: how many times the instance
+    /// is read while it is not `available` (modifying, backing up) before
+    /// the outcome is `ReconsiderLater` (at least 1).
+    pub rds_wait_attempts: u32,
+    /// The wait between those reads, in milliseconds.
+    pub rds_wait_delay_ms: u64,
+    /// How many minutes later a finding is reconsidered when an RDS
+    /// resource is busy, or an encrypted snapshot copy (RDS.4) is still
+    /// being made.
+    pub rds_reconsider_after_minutes: i64,
+    /// RDS.4: the KMS key of the encrypted snapshot copies; RDS's AWS
+    /// managed key by default. A customer managed key must allow soar's
+    /// role `kms:CreateGrant` and `kms:DescribeKey`.
+    pub rds_snapshot_kms_key: String,
+    /// RDS.6: the enhanced-monitoring interval in seconds (1, 5, 10, 15,
+    /// 30 or 60).
+    pub rds_monitoring_interval_seconds: i32,
+    /// RDS.11: the days of automated backups an instance keeps at least
+    /// (Security Hub's 7). A longer retention is kept.
+    pub rds_backup_retention_days: i32,
     /// How many times `verify` reads the resource before it calls a fix a
     /// failure (at least 1). KMS and IAM, among others, are eventually
     /// consistent: a read just after a write may not show it yet.
@@ -108,6 +135,13 @@ impl Default for Settings {
             ],
             iam_password_policy: PasswordPolicy::default(),
             iam_access_key_max_age_days: 90,
+            rds_apply_immediately: false,
+            rds_wait_attempts: 6,
+            rds_wait_delay_ms: 10_000,
+            rds_reconsider_after_minutes: 15,
+            rds_snapshot_kms_key: "alias/aws/rds".to_owned(),
+            rds_monitoring_interval_seconds: 60,
+            rds_backup_retention_days: 7,
             verify_attempts: 4,
             verify_delay_ms: 500,
             verify_max_delay_ms: 2_000,
@@ -394,11 +428,12 @@ service_client!(
 );
 service_client!(["ecs"], ecs, aws_sdk_ecs, "An ECS client.");
 service_client!(
-    ["ec2", "iam"],
+    ["ec2", "iam", "rds"],
     iam,
     aws_sdk_iam,
-    "An IAM client (EC2.6's flow-logs role, the IAM controls)."
+    "An IAM client (EC2.6's flow-logs role, RDS.6's monitoring role, the IAM controls)."
 );
+service_client!(["rds"], rds, aws_sdk_rds, "An RDS client.");
 service_client!(
     ["iam"],
     sts,

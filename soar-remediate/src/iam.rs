@@ -63,8 +63,11 @@ pub fn iam_action(service: &str, operation: &str) -> String {
 pub struct ResourceScope {
     /// The statement ID of the policy statement for these resources.
     pub sid: &'static str,
-    /// The resource ARN pattern, a CloudFormation `Fn::Sub` string, or `*`.
-    pub arn: &'static str,
+    /// The resource ARN patterns, CloudFormation `Fn::Sub` strings, or
+    /// `["*"]`. Usually one; several when an action touches resources of
+    /// more than one type (an RDS instance and its parameter group) or
+    /// soar's fixed-name roles.
+    pub arns: &'static [&'static str],
 }
 
 /// Actions for which IAM defines no resource type, so that they can only be
@@ -103,7 +106,7 @@ pub const ACTIONS_WITHOUT_RESOURCE_TYPES: &[&str] = &[
 /// actions of services this crate does not know (user-defined controls).
 pub const ANY_RESOURCE: ResourceScope = ResourceScope {
     sid: "SoarActionsWithoutResourceTypes",
-    arn: "*",
+    arns: &["*"],
 };
 
 /// The narrowest resource `action` can be granted on, or `None` for a
@@ -111,8 +114,8 @@ pub const ANY_RESOURCE: ResourceScope = ResourceScope {
 ///
 /// ```
 /// use soar_remediate::iam::resource_scope;
-/// assert_eq!(resource_scope("s3:PutBucketPolicy").unwrap().arn, "arn:${AWS::Partition}:s3:::*");
-/// assert_eq!(resource_scope("s3:PutAccountPublicAccessBlock").unwrap().arn, "*");
+/// assert_eq!(resource_scope("s3:PutBucketPolicy").unwrap().arns, ["arn:${AWS::Partition}:s3:::*"]);
+/// assert_eq!(resource_scope("s3:PutAccountPublicAccessBlock").unwrap().arns, ["*"]);
 /// assert_eq!(resource_scope("lambda:UpdateFunctionConfiguration"), None);
 /// ```
 pub fn resource_scope(action: &str) -> Option<ResourceScope> {
@@ -120,99 +123,147 @@ pub fn resource_scope(action: &str) -> Option<ResourceScope> {
         return Some(ANY_RESOURCE);
     }
     let (prefix, operation) = action.split_once(':')?;
-    if prefix == "ec2" {
-        return ec2_scope(operation);
+    match prefix {
+        "ec2" => return ec2_scope(operation),
+        "rds" => return Some(rds_scope(operation)),
+        _ => {}
     }
-    let (sid, arn) = match prefix {
-        "s3" => ("SoarS3Buckets", "arn:${AWS::Partition}:s3:::*"),
+    let (sid, arns): (&str, &[&str]) = match prefix {
+        "s3" => ("SoarS3Buckets", &["arn:${AWS::Partition}:s3:::*"]),
         "kms" => (
             "SoarKmsKeys",
-            "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*",
+            &["arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"],
         ),
         "ecr" => (
             "SoarEcrRepositories",
-            "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*",
+            &["arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"],
         ),
         "dynamodb" => (
             "SoarDynamoDbTables",
-            "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*",
+            &["arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"],
         ),
         "elasticloadbalancing" if operation.contains("Listener") => (
             "SoarElbListeners",
-            "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:listener/*",
+            &["arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:listener/*"],
         ),
         "elasticloadbalancing" => (
             "SoarElbLoadBalancers",
-            "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*",
+            &["arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/*"],
         ),
-        // EC2.6's one role, by its fixed name: creating and passing any
-        // role would let a remediation grant itself anything.
-        "iam" if operation.contains("Role") => (
-            "SoarFlowLogsRole",
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
-        ),
+        // EC2.6's and RDS.6's roles, by their fixed names: creating and
+        // passing any role would let a remediation grant itself anything.
+        "iam" if operation.contains("Role") => {
+            return Some(ResourceScope {
+                sid: "SoarServiceRoles",
+                arns: &[
+                    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
+                    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-rds-monitoring",
+                ],
+            })
+        }
         // The IAM controls' users: their keys and console passwords.
         "iam" => (
             "SoarIamUsers",
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
+            &["arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"],
         ),
         "logs" => (
             "SoarLogGroups",
-            "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*",
+            &["arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"],
         ),
         "ecs" if operation.contains("Service") => (
             "SoarEcsServices",
-            "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*",
+            &["arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*"],
         ),
         "ecs" => (
             "SoarEcsClusters",
-            "arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*",
+            &["arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*"],
         ),
         _ => return None,
     };
-    Some(ResourceScope { sid, arn })
+    Some(ResourceScope { sid, arns })
+}
+
+/// RDS, like EC2, has a resource type per kind of resource. Changing an
+/// instance's parameter group (RDS.9) needs `rds:ModifyDBInstance` on the
+/// group as well as on the instance.
+fn rds_scope(operation: &str) -> ResourceScope {
+    let (sid, arns): (&str, &[&str]) = if operation.contains("ClusterSnapshot") {
+        (
+            "SoarRdsClusterSnapshots",
+            &["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"],
+        )
+    } else if operation.contains("Snapshot") {
+        (
+            "SoarRdsSnapshots",
+            &["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"],
+        )
+    } else if operation.contains("Cluster") {
+        (
+            "SoarRdsClusters",
+            &["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*"],
+        )
+    } else if operation.contains("ParameterGroup") || operation == "DescribeDBParameters" {
+        (
+            "SoarRdsParameterGroups",
+            &["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:pg:*"],
+        )
+    } else if operation == "ModifyDBInstance" {
+        (
+            "SoarRdsInstanceChanges",
+            &[
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:db:*",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:pg:*",
+            ],
+        )
+    } else {
+        (
+            "SoarRdsInstances",
+            &["arn:${AWS::Partition}:rds:*:${AWS::AccountId}:db:*"],
+        )
+    };
+    ResourceScope { sid, arns }
 }
 
 /// EC2 has one resource type per kind of resource, so its scope depends on
 /// the action. A snapshot's ARN has no account: snapshots are shared
 /// across accounts by ID.
 fn ec2_scope(operation: &str) -> Option<ResourceScope> {
-    let (sid, arn) = match operation {
+    let (sid, arns): (&str, &[&str]) = match operation {
         "ModifyInstanceMetadataOptions" | "TerminateInstances" => (
             "SoarEc2Instances",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*"],
         ),
         "RevokeSecurityGroupIngress"
         | "AuthorizeSecurityGroupIngress"
         | "RevokeSecurityGroupEgress"
         | "DeleteSecurityGroup" => (
             "SoarEc2SecurityGroups",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*"],
         ),
         "ReleaseAddress" => (
             "SoarEc2ElasticIps",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:elastic-ip/*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:elastic-ip/*"],
         ),
         "ModifySnapshotAttribute" => (
             "SoarEc2Snapshots",
-            "arn:${AWS::Partition}:ec2:*::snapshot/*",
+            &["arn:${AWS::Partition}:ec2:*::snapshot/*"],
         ),
         "ModifySubnetAttribute" => (
             "SoarEc2Subnets",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*"],
         ),
         // A flow log is made on the VPC and is a resource of its own.
         "CreateFlowLogs" => (
             "SoarEc2FlowLogs",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:*"],
         ),
         "ModifyTransitGateway" => (
             "SoarEc2TransitGateways",
-            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:transit-gateway/*",
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:transit-gateway/*"],
         ),
         _ => return None,
     };
-    Some(ResourceScope { sid, arn })
+    Some(ResourceScope { sid, arns })
 }
 
 /// Records the IAM action of every operation the clients it is attached to
@@ -303,8 +354,24 @@ mod tests {
             ),
             ("iam:UpdateAccountPasswordPolicy", "*"),
             (
-                "iam:PassRole",
-                "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/soar-vpc-flow-logs",
+                "rds:ModifyDBClusterSnapshotAttribute",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*",
+            ),
+            (
+                "rds:CopyDBSnapshot",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*",
+            ),
+            (
+                "rds:ModifyDBCluster",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*",
+            ),
+            (
+                "rds:DescribeDBParameters",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:pg:*",
+            ),
+            (
+                "rds:DescribeDBInstances",
+                "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:db:*",
             ),
             (
                 "elasticloadbalancing:ModifyLoadBalancerAttributes",
@@ -325,8 +392,27 @@ mod tests {
             ),
         ];
         for (action, arn) in cases {
-            assert_eq!(resource_scope(action).map(|s| s.arn), Some(arn), "{action}");
+            assert_eq!(
+                resource_scope(action).map(|s| s.arns),
+                Some(&[arn][..]),
+                "{action}"
+            );
         }
+        // Several resource types, or soar's fixed-name roles only.
+        let several = [
+            ("rds:ModifyDBInstance", "SoarRdsInstanceChanges", 2),
+            ("iam:PassRole", "SoarServiceRoles", 2),
+        ];
+        for (action, sid, count) in several {
+            let scope = resource_scope(action).unwrap();
+            assert_eq!((scope.sid, scope.arns.len()), (sid, count), "{action}");
+        }
+        assert!(resource_scope("iam:CreateRole")
+            .unwrap()
+            .arns
+            .iter()
+            .all(|arn| arn.ends_with("role/soar-vpc-flow-logs")
+                || arn.ends_with("role/soar-rds-monitoring")));
         assert_eq!(resource_scope("example:DoThing"), None);
         assert_eq!(resource_scope("no-colon"), None);
     }

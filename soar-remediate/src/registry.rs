@@ -130,13 +130,16 @@ impl Registry {
 
     /// A Markdown table of the controls, for `docs/controls.md`.
     pub fn catalogue_markdown(&self) -> String {
-        let mut rows: Vec<_> = self.iter().map(|c| c.meta()).collect();
-        rows.sort_by(|a, b| natural_order(a.ids[0]).cmp(&natural_order(b.ids[0])));
+        let mut rows: Vec<_> = self
+            .iter()
+            .map(|c| (c.meta(), c.destructive_step()))
+            .collect();
+        rows.sort_by(|(a, _), (b, _)| natural_order(a.ids[0]).cmp(&natural_order(b.ids[0])));
         let mut out = String::from(
             "| Control | Title | Service | Resource | IAM actions | Destructive | Exemption tag |\n\
              | --- | --- | --- | --- | --- | --- | --- |\n",
         );
-        for meta in rows {
+        for (meta, step) in rows {
             let actions: Vec<String> = meta.iam_actions.iter().map(|a| format!("`{a}`")).collect();
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | {} | {} | {} |\n",
@@ -145,7 +148,11 @@ impl Registry {
                 meta.service,
                 meta.resource_type,
                 actions.join("<br>"),
-                if meta.destructive { "yes" } else { "no" },
+                match (meta.destructive, step) {
+                    (true, _) => "yes".to_owned(),
+                    (false, Some(step)) => format!("only when allowed: {step}"),
+                    (false, None) => "no".to_owned(),
+                },
                 meta.exemption_tag
                     .map_or("-".to_owned(), |t| format!("`{t}`")),
             ));
@@ -177,7 +184,10 @@ fn policy<'a>(actions: impl Iterator<Item = &'a str>) -> Value {
                 "Sid": scope.sid,
                 "Effect": "Allow",
                 "Action": actions,
-                "Resource": scope.arn,
+                "Resource": match scope.arns {
+                    [one] => json!(one),
+                    several => json!(several),
+                },
             })
         })
         .collect();
@@ -318,21 +328,27 @@ mod tests {
         let mut granted = BTreeSet::new();
         for statement in policy["Statement"].as_array().unwrap() {
             assert_eq!(statement["Effect"], "Allow");
-            let resource = statement["Resource"].as_str().unwrap();
+            // One ARN is a string; several, a list.
+            let resources: Vec<&str> = match &statement["Resource"] {
+                Value::Array(all) => all.iter().map(|r| r.as_str().unwrap()).collect(),
+                one => vec![one.as_str().unwrap()],
+            };
             for action in statement["Action"].as_array().unwrap() {
                 let action = action.as_str().unwrap();
                 assert!(granted.insert(action), "{action} is granted twice");
-                if resource == "*" {
-                    assert!(
-                        crate::iam::ACTIONS_WITHOUT_RESOURCE_TYPES.contains(&action),
-                        "{action} is granted on every resource, but has a resource type"
-                    );
-                } else {
-                    let service = action.split_once(':').unwrap().0;
-                    assert!(
-                        resource.starts_with(&format!("arn:${{AWS::Partition}}:{service}:")),
-                        "{action} is granted on {resource}"
-                    );
+                for resource in &resources {
+                    if *resource == "*" {
+                        assert!(
+                            crate::iam::ACTIONS_WITHOUT_RESOURCE_TYPES.contains(&action),
+                            "{action} is granted on every resource, but has a resource type"
+                        );
+                    } else {
+                        let service = action.split_once(':').unwrap().0;
+                        assert!(
+                            resource.starts_with(&format!("arn:${{AWS::Partition}}:{service}:")),
+                            "{action} is granted on {resource}"
+                        );
+                    }
                 }
             }
         }

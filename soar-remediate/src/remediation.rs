@@ -63,6 +63,8 @@ pub enum Service {
     Ecs,
     /// AWS IAM.
     Iam,
+    /// Amazon RDS: DB instances, DB clusters and their snapshots.
+    Rds,
     /// A service of a user-defined control that soar does not know.
     Other(&'static str),
 }
@@ -84,6 +86,7 @@ impl fmt::Display for Service {
             Service::Elbv2 => "elbv2",
             Service::Ecs => "ecs",
             Service::Iam => "iam",
+            Service::Rds => "rds",
             Service::Other(name) => name,
         })
     }
@@ -128,7 +131,9 @@ pub enum PlanState {
         reason: String,
     },
     /// The resource is not due yet: a destructive control's age gate (an
-    /// unused security group is deleted only after 24 hours). The outcome
+    /// unused security group is deleted only after 24 hours), or a change
+    /// already made that AWS applies later (an RDS change waiting for the
+    /// maintenance window, a snapshot copy in progress). The outcome
     /// is [`Outcome::ReconsiderLater`] at `until`, before any write and
     /// whatever `destructive_controls` says.
     NotYet {
@@ -346,4 +351,14 @@ pub trait Remediation: Send + Sync {
 
     /// Reads the resource again: does the control pass now?
     async fn verify(&self, ctx: &Context, finding: &Finding) -> Result<bool, RemediationError>;
+
+    /// The one step of a control that is not [`ControlMeta::destructive`]
+    /// as a whole which deletes something, and runs only when
+    /// `destructive_controls` allows the control (IAM.8 deletes unused
+    /// credentials; RDS.4 deletes the unencrypted original once its
+    /// encrypted copy is verified). The rest of the fix runs whatever that
+    /// setting says. `None`, the default, for controls without such a step.
+    fn destructive_step(&self) -> Option<&'static str> {
+        None
+    }
 }

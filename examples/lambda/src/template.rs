@@ -252,7 +252,13 @@ fn parameters(registry: &Registry) -> Value {
     let destructive: Vec<&str> = ids
         .iter()
         .copied()
-        .filter(|id| registry.get(id).is_some_and(|c| c.meta().destructive))
+        // Whole destructive controls, and controls with a destructive step
+        // (IAM.8's deletions, RDS.4's original): both are named to allow it.
+        .filter(|id| {
+            registry
+                .get(id)
+                .is_some_and(|c| c.meta().destructive || c.destructive_step().is_some())
+        })
         .collect();
     json!({
         "Environment": {

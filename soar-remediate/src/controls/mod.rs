@@ -30,8 +30,12 @@ pub(crate) mod elbv2;
 pub(crate) mod iam;
 #[cfg(feature = "kms")]
 pub(crate) mod kms;
+#[cfg(feature = "rds")]
+pub(crate) mod rds;
 #[cfg(feature = "s3")]
 pub(crate) mod s3;
+#[cfg(any(feature = "ec2", feature = "rds"))]
+pub(crate) mod service_role;
 
 /// Every control compiled in.
 pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
@@ -53,6 +57,8 @@ pub(crate) fn all() -> Vec<Box<dyn Remediation>> {
     controls.extend(ecs::all());
     #[cfg(feature = "iam")]
     controls.extend(iam::all());
+    #[cfg(feature = "rds")]
+    controls.extend(rds::all());
     controls
 }
 

@@ -16,6 +16,7 @@ use soar_asff::Finding;
 
 use super::ec2_id;
 use crate::controls::control_id;
+use crate::controls::service_role::{self, Role};
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
 /// What EC2.6 is and the IAM actions it needs.
@@ -86,15 +87,6 @@ async fn vpc_exists(ctx: &Context, vpc_id: &str) -> Result<(), RemediationError>
     Ok(())
 }
 
-/// The delivery role's ARN, if the account has it.
-async fn role_arn(ctx: &Context) -> Result<Option<String>, RemediationError> {
-    match ctx.iam().get_role().role_name(ROLE).send().await {
-        Ok(found) => Ok(found.role().map(|r| r.arn().to_owned())),
-        Err(e) if crate::error::code_of(&e) == Some("NoSuchEntity") => Ok(None),
-        Err(e) => Err(RemediationError::aws("GetRole", &e)),
-    }
-}
-
 /// Whether the log group exists (the outer `Option`), and its retention in
 /// days (the inner one; `None` keeps events forever).
 async fn log_group(ctx: &Context, name: &str) -> Result<Option<Option<i32>>, RemediationError> {
@@ -110,18 +102,6 @@ async fn log_group(ctx: &Context, name: &str) -> Result<Option<Option<i32>>, Rem
         .iter()
         .find(|g| g.log_group_name() == Some(name))
         .map(|g| g.retention_in_days()))
-}
-
-fn trust_policy(account: &str) -> serde_json::Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": { "Service": "vpc-flow-logs.amazonaws.com" },
-            "Action": "sts:AssumeRole",
-            "Condition": { "StringEquals": { "aws:SourceAccount": account } }
-        }]
-    })
 }
 
 fn delivery_policy(partition: &str, account: &str, group: &str) -> serde_json::Value {
@@ -140,39 +120,17 @@ fn delivery_policy(partition: &str, account: &str, group: &str) -> serde_json::V
     })
 }
 
-/// Creates the delivery role and its policy, and returns its ARN. Another
-/// remediation in the same account (a sweep fixes VPCs in parallel) may
-/// have created it since the plan: then that one is used, as is.
+/// Creates the delivery role and its policy, and returns its ARN. A role
+/// another run created meanwhile is used as is.
 async fn create_role(
     ctx: &Context,
     group: &str,
     actions_taken: &mut Vec<String>,
 ) -> Result<String, RemediationError> {
-    let created = ctx
-        .iam()
-        .create_role()
-        .role_name(ROLE)
-        .description("Delivers VPC flow logs to CloudWatch Logs (soar EC2.6)")
-        .assume_role_policy_document(trust_policy(ctx.account_id()).to_string())
-        .send()
-        .await;
-    let arn = match created {
-        Ok(created) => created
-            .role()
-            .map(|r| r.arn().to_owned())
-            .ok_or_else(|| RemediationError::Aws {
-                operation: "CreateRole",
-                class: soar_core::error_class::ErrorClass::Other,
-                message: format!("the answer names no role {ROLE}"),
-            })?,
-        Err(e) if crate::error::code_of(&e) == Some("EntityAlreadyExists") => {
-            return role_arn(ctx).await?.ok_or_else(|| RemediationError::Aws {
-                operation: "GetRole",
-                class: soar_core::error_class::ErrorClass::Other,
-                message: format!("role {ROLE} exists but cannot be read"),
-            });
-        }
-        Err(e) => return Err(RemediationError::aws("CreateRole", &e)),
+    let description = "Delivers VPC flow logs to CloudWatch Logs (soar EC2.6)";
+    let arn = match service_role::create_role(ctx, ROLE, "vpc-flow-logs.amazonaws.com", description).await? {
+        Role::Existing(arn) => return Ok(arn),
+        Role::Created(arn) => arn,
     };
     ctx.iam()
         .put_role_policy()
@@ -213,7 +171,7 @@ impl Remediation for EnableFlowLogs {
         }
         let group = settings.ec2_flow_log_group.clone();
         let days = settings.ec2_flow_log_retention_days;
-        let role = role_arn(ctx).await?;
+        let role = service_role::role_arn(ctx, ROLE).await?;
         let existing = log_group(ctx, &group).await?;
         let mut changes = Vec::with_capacity(5);
         if role.is_none() {
@@ -428,8 +386,11 @@ mod tests {
             .match_requests(|r| {
                 r.role_name() == Some(ROLE)
                     && r.assume_role_policy_document().is_some_and(|p| {
-                        serde_json::from_str::<serde_json::Value>(p).ok()
-                            == Some(trust_policy("111111111111"))
+                        let trust: serde_json::Value = serde_json::from_str(p).unwrap_or_default();
+                        let statement = &trust["Statement"][0];
+                        statement["Principal"]["Service"] == "vpc-flow-logs.amazonaws.com"
+                            && statement["Condition"]["StringEquals"]["aws:SourceAccount"]
+                                == "111111111111"
                     })
             })
             .then_output(|| CreateRoleOutput::builder().role(delivery_role()).build())

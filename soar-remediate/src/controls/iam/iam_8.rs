@@ -120,6 +120,10 @@ impl Remediation for RemoveUnusedCredentials {
         &META
     }
 
+    fn destructive_step(&self) -> Option<&'static str> {
+        Some("deletes unused keys and console passwords; deactivates keys otherwise")
+    }
+
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
         let days = unused_days(control);
