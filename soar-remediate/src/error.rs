@@ -93,9 +93,49 @@ impl RemediationError {
     pub fn is_not_found(&self) -> bool {
         self.class() == ErrorClass::NotFound
     }
+
+    /// The error of a call about something other than the finding's
+    /// resource (a parameter group, a managed policy, a role): its "not
+    /// found" says nothing about the resource, so it becomes a plain
+    /// failure, a ticket, and never suppresses the finding. Other errors
+    /// are kept as they are.
+    ///
+    /// ```
+    /// use soar_core::error_class::ErrorClass;
+    /// use soar_remediate::RemediationError;
+    ///
+    /// let missing_group = RemediationError::Aws {
+    ///     operation: "ModifyDBParameterGroup",
+    ///     class: ErrorClass::NotFound,
+    ///     message: "DBParameterGroupNotFound: orders-params".to_owned(),
+    /// };
+    /// let error = missing_group.about_another_resource();
+    /// assert!(!error.is_not_found());
+    /// assert!(error.to_string().contains("DBParameterGroupNotFound: orders-params"));
+    /// ```
+    pub fn about_another_resource(self) -> Self {
+        match self {
+            RemediationError::Aws {
+                operation,
+                class: ErrorClass::NotFound,
+                message,
+            } => RemediationError::Aws {
+                operation,
+                class: ErrorClass::Other,
+                message: format!("{message} (not the finding's resource)"),
+            },
+            other => other,
+        }
+    }
 }
 
-#[cfg(any(feature = "s3", feature = "ecr", feature = "ec2", feature = "iam"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "ecr",
+    feature = "ec2",
+    feature = "iam",
+    feature = "rds"
+))]
 /// The AWS error code of an SDK error, if it has one.
 pub(crate) fn code_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
     error: &E,

@@ -139,7 +139,7 @@ async fn create_role(
         .policy_document(delivery_policy(ctx.partition(), ctx.account_id(), group).to_string())
         .send()
         .await
-        .map_err(|e| RemediationError::aws("PutRolePolicy", &e))?;
+        .map_err(|e| RemediationError::aws("PutRolePolicy", &e).about_another_resource())?;
     actions_taken.push(format!("Created the flow-logs delivery role {ROLE}."));
     Ok(arn)
 }

@@ -253,6 +253,279 @@ fn week_offset(text: &str) -> Option<i64> {
     Some(day * 86_400 + hour * 3_600 + minute * 60)
 }
 
+/// The ASFF type of a DB (instance) snapshot.
+pub(crate) const SNAPSHOT: &str = "AwsRdsDbSnapshot";
+/// The ASFF type of a DB cluster snapshot.
+pub(crate) const CLUSTER_SNAPSHOT: &str = "AwsRdsDbClusterSnapshot";
+
+/// A DB snapshot (of an instance) or a DB cluster snapshot: the same
+/// operations under two names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SnapshotKind {
+    /// `AwsRdsDbSnapshot`.
+    Instance,
+    /// `AwsRdsDbClusterSnapshot`.
+    Cluster,
+}
+
+/// What the snapshot controls read of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SnapshotState {
+    /// `available`, `creating`, `copying`...
+    pub(crate) status: String,
+    /// Whether its storage is encrypted.
+    pub(crate) encrypted: bool,
+    /// How far a copy has got, in percent.
+    pub(crate) progress: Option<i32>,
+}
+
+/// The finding's snapshot, of either kind, and its identifier: the name in
+/// its ARN, else the one in its details, else the resource ID.
+pub(crate) fn snapshot(
+    finding: &Finding,
+    meta: &ControlMeta,
+) -> Result<(SnapshotKind, String), RemediationError> {
+    let found = finding
+        .resources
+        .iter()
+        .find(|r| r.resource_type == SNAPSHOT || r.resource_type == CLUSTER_SNAPSHOT)
+        .ok_or_else(|| RemediationError::UnsupportedFinding {
+            control_id: control_id(finding, meta.ids).to_owned(),
+            reason: format!("the finding has no {SNAPSHOT} or {CLUSTER_SNAPSHOT} resource"),
+        })?;
+    // The ARN's kind wins over the type: `cluster-snapshot:` is a cluster's.
+    let by_arn = soar_asff::Arn::parse(&found.id).ok().and_then(|arn| {
+        arn.resource
+            .split_once(':')
+            .map(|(kind, _)| kind == "cluster-snapshot")
+    });
+    let kind = match by_arn {
+        Some(true) => SnapshotKind::Cluster,
+        Some(false) => SnapshotKind::Instance,
+        None if found.resource_type == CLUSTER_SNAPSHOT => SnapshotKind::Cluster,
+        None => SnapshotKind::Instance,
+    };
+    if let Some(name) = arn_name(&found.id) {
+        return Ok((kind, name.to_owned()));
+    }
+    let details = found.details.as_ref();
+    let named = match kind {
+        SnapshotKind::Cluster => details
+            .and_then(|d| d.aws_rds_db_cluster_snapshot.as_ref())
+            .and_then(|s| s.db_cluster_snapshot_identifier.clone()),
+        SnapshotKind::Instance => details
+            .and_then(|d| d.aws_rds_db_snapshot.as_ref())
+            .and_then(|s| s.db_snapshot_identifier.clone()),
+    };
+    Ok((kind, named.unwrap_or_else(|| found.id.clone())))
+}
+
+impl SnapshotKind {
+    /// What it is, in words.
+    pub(crate) fn words(self) -> &'static str {
+        match self {
+            SnapshotKind::Instance => "DB snapshot",
+            SnapshotKind::Cluster => "DB cluster snapshot",
+        }
+    }
+
+    /// The snapshot; RDS's "not found" error when there is none.
+    pub(crate) async fn describe(
+        self,
+        ctx: &Context,
+        id: &str,
+    ) -> Result<SnapshotState, RemediationError> {
+        match self {
+            SnapshotKind::Instance => {
+                let operation = "DescribeDBSnapshots";
+                let output = ctx
+                    .rds()
+                    .describe_db_snapshots()
+                    .db_snapshot_identifier(id)
+                    .send()
+                    .await
+                    .map_err(|e| RemediationError::aws(operation, &e))?;
+                let found = output
+                    .db_snapshots()
+                    .first()
+                    .ok_or_else(|| not_found(operation, &format!("DB snapshot {id}")))?;
+                Ok(SnapshotState {
+                    status: found.status().unwrap_or("unknown").to_owned(),
+                    encrypted: found.encrypted().unwrap_or(false),
+                    progress: found.percent_progress(),
+                })
+            }
+            SnapshotKind::Cluster => {
+                let operation = "DescribeDBClusterSnapshots";
+                let output = ctx
+                    .rds()
+                    .describe_db_cluster_snapshots()
+                    .db_cluster_snapshot_identifier(id)
+                    .send()
+                    .await
+                    .map_err(|e| RemediationError::aws(operation, &e))?;
+                let found = output
+                    .db_cluster_snapshots()
+                    .first()
+                    .ok_or_else(|| not_found(operation, &format!("DB cluster snapshot {id}")))?;
+                Ok(SnapshotState {
+                    status: found.status().unwrap_or("unknown").to_owned(),
+                    encrypted: found.storage_encrypted().unwrap_or(false),
+                    progress: found.percent_progress(),
+                })
+            }
+        }
+    }
+
+    /// The snapshot, or `None` when there is none.
+    pub(crate) async fn find(
+        self,
+        ctx: &Context,
+        id: &str,
+    ) -> Result<Option<SnapshotState>, RemediationError> {
+        match self.describe(ctx, id).await {
+            Ok(state) => Ok(Some(state)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Who may restore the snapshot: account IDs, and `all` when it is
+    /// public.
+    pub(crate) async fn restorers(
+        self,
+        ctx: &Context,
+        id: &str,
+    ) -> Result<Vec<String>, RemediationError> {
+        let restore = |name: Option<&str>, values: &[String]| {
+            (name == Some("restore")).then(|| values.to_vec())
+        };
+        Ok(match self {
+            SnapshotKind::Instance => ctx
+                .rds()
+                .describe_db_snapshot_attributes()
+                .db_snapshot_identifier(id)
+                .send()
+                .await
+                .map_err(|e| RemediationError::aws("DescribeDBSnapshotAttributes", &e))?
+                .db_snapshot_attributes_result()
+                .map(|r| r.db_snapshot_attributes())
+                .unwrap_or_default()
+                .iter()
+                .find_map(|a| restore(a.attribute_name(), a.attribute_values()))
+                .unwrap_or_default(),
+            SnapshotKind::Cluster => ctx
+                .rds()
+                .describe_db_cluster_snapshot_attributes()
+                .db_cluster_snapshot_identifier(id)
+                .send()
+                .await
+                .map_err(|e| RemediationError::aws("DescribeDBClusterSnapshotAttributes", &e))?
+                .db_cluster_snapshot_attributes_result()
+                .map(|r| r.db_cluster_snapshot_attributes())
+                .unwrap_or_default()
+                .iter()
+                .find_map(|a| restore(a.attribute_name(), a.attribute_values()))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Removes `all` from who may restore the snapshot; the accounts it is
+    /// shared with keep their access.
+    pub(crate) async fn stop_public_sharing(
+        self,
+        ctx: &Context,
+        id: &str,
+    ) -> Result<(), RemediationError> {
+        match self {
+            SnapshotKind::Instance => ctx
+                .rds()
+                .modify_db_snapshot_attribute()
+                .db_snapshot_identifier(id)
+                .attribute_name("restore")
+                .values_to_remove("all")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| RemediationError::aws("ModifyDBSnapshotAttribute", &e)),
+            SnapshotKind::Cluster => ctx
+                .rds()
+                .modify_db_cluster_snapshot_attribute()
+                .db_cluster_snapshot_identifier(id)
+                .attribute_name("restore")
+                .values_to_remove("all")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| RemediationError::aws("ModifyDBClusterSnapshotAttribute", &e)),
+        }
+    }
+
+    /// Starts an encrypted copy of `from`, named `to`, with its tags. A copy
+    /// of that name made meanwhile (by a parallel run) is not an error.
+    pub(crate) async fn copy_encrypted(
+        self,
+        ctx: &Context,
+        from: &str,
+        to: &str,
+        key: &str,
+    ) -> Result<(), RemediationError> {
+        let exists = |code: Option<&str>| code.is_some_and(|c| c.contains("AlreadyExists"));
+        match self {
+            SnapshotKind::Instance => match ctx
+                .rds()
+                .copy_db_snapshot()
+                .source_db_snapshot_identifier(from)
+                .target_db_snapshot_identifier(to)
+                .kms_key_id(key)
+                .copy_tags(true)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if exists(crate::error::code_of(&e)) => Ok(()),
+                Err(e) => Err(RemediationError::aws("CopyDBSnapshot", &e)),
+            },
+            SnapshotKind::Cluster => match ctx
+                .rds()
+                .copy_db_cluster_snapshot()
+                .source_db_cluster_snapshot_identifier(from)
+                .target_db_cluster_snapshot_identifier(to)
+                .kms_key_id(key)
+                .copy_tags(true)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if exists(crate::error::code_of(&e)) => Ok(()),
+                Err(e) => Err(RemediationError::aws("CopyDBClusterSnapshot", &e)),
+            },
+        }
+    }
+
+    /// Deletes the snapshot.
+    pub(crate) async fn delete(self, ctx: &Context, id: &str) -> Result<(), RemediationError> {
+        match self {
+            SnapshotKind::Instance => ctx
+                .rds()
+                .delete_db_snapshot()
+                .db_snapshot_identifier(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| RemediationError::aws("DeleteDBSnapshot", &e)),
+            SnapshotKind::Cluster => ctx
+                .rds()
+                .delete_db_cluster_snapshot()
+                .db_cluster_snapshot_identifier(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| RemediationError::aws("DeleteDBClusterSnapshot", &e)),
+        }
+    }
+}
+
 /// Whether a setting is on, on its way on, or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {

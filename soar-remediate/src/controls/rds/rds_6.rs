@@ -119,7 +119,9 @@ impl Remediation for EnableEnhancedMonitoring {
                             .policy_arn(monitoring_policy(ctx.partition()))
                             .send()
                             .await
-                            .map_err(|e| RemediationError::aws("AttachRolePolicy", &e))?;
+                            .map_err(|e| {
+                                RemediationError::aws("AttachRolePolicy", &e).about_another_resource()
+                            })?;
                         actions_taken.push(format!("Created the enhanced-monitoring role {ROLE}."));
                         (arn, true)
                     }
@@ -165,7 +167,7 @@ impl Remediation for EnableEnhancedMonitoring {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput;
+    use aws_sdk_iam::operation::attach_role_policy::{AttachRolePolicyError, AttachRolePolicyOutput};
     use aws_sdk_iam::operation::create_role::CreateRoleOutput;
     use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
     use aws_sdk_iam::types::Role as IamRole;
@@ -296,6 +298,22 @@ mod tests {
         });
         let report = run(&[&read, &role, &create, &attach, &refused]).await;
         assert!(matches!(report.outcome, Outcome::ReconsiderLater { .. }), "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_managed_policy_is_a_ticket_never_a_suppression() {
+        let (read, role, create) = (instances(monitored(0), 1, monitored(0)), role(false), create_role());
+        let no_policy = mock!(Iam::attach_role_policy).then_error(|| {
+            AttachRolePolicyError::generic(aws_error("NoSuchEntity", "Policy does not exist or is not attachable."))
+        });
+        let write = modify_instance(|_| true, false);
+        let report = run(&[&read, &role, &create, &no_policy, &write]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("AttachRolePolicy failed") && reason.contains("not the finding's resource")),
+            "{report:?}"
+        );
+        assert_eq!(write.num_calls(), 0);
     }
 
     #[tokio::test]
