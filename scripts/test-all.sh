@@ -72,8 +72,9 @@ port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 mkdir -p target
 # No default AMIs: moto would otherwise give every Region about 1,300 public
 # images' snapshots owned by the test account, and EC2.1's test needs an
-# account whose only public snapshots are the ones it made.
-MOTO_EC2_LOAD_DEFAULT_AMIS=false .venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+# account whose only public snapshots are the ones it made. AWS's managed
+# IAM policies loaded: RDS.6 attaches AmazonRDSEnhancedMonitoringRole.
+MOTO_EC2_LOAD_DEFAULT_AMIS=false MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do

@@ -445,6 +445,24 @@ async fn remediate_fixes_a_control_of_each_newer_service() {
         .await
         .unwrap();
     let cluster_arn = cluster.cluster().unwrap().cluster_arn().unwrap().to_owned();
+    let database = aws_sdk_rds::Client::new(&sdk)
+        .create_db_instance()
+        .db_instance_identifier(format!("soar-cli-{nanos}"))
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("not-a-secret-1")
+        .auto_minor_version_upgrade(false)
+        .send()
+        .await
+        .unwrap();
+    let database_arn = database
+        .db_instance()
+        .unwrap()
+        .db_instance_arn()
+        .unwrap()
+        .to_owned();
 
     let subnet_arn = format!("arn:aws:ec2:us-east-1:123456789012:subnet/{}", subnets[0]);
     let event = event_in(
@@ -454,6 +472,7 @@ async fn remediate_fixes_a_control_of_each_newer_service() {
             ("EC2.15", "AwsEc2Subnet", &subnet_arn),
             ("ELB.6", "AwsElbv2LoadBalancer", &balancer_arn),
             ("ECS.12", "AwsEcsCluster", &cluster_arn),
+            ("RDS.13", "AwsRdsDbInstance", &database_arn),
         ],
     );
     let path = std::env::temp_dir().join(format!("soar-cli-services-{nanos}.json"));
@@ -461,7 +480,7 @@ async fn remediate_fixes_a_control_of_each_newer_service() {
     let path = path.to_str().unwrap();
 
     let expect = |outcome: &str| -> Vec<(String, String)> {
-        ["EC2.15", "ELB.6", "ECS.12"]
+        ["EC2.15", "ELB.6", "ECS.12", "RDS.13"]
             .iter()
             .map(|control| ((*control).to_owned(), outcome.to_owned()))
             .collect()

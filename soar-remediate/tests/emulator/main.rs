@@ -18,5 +18,6 @@ mod elbv2_ecs;
 mod iam;
 mod kms_ecr_dynamodb;
 mod placement;
+mod rds;
 mod s3;
 mod support;
