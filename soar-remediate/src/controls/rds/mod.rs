@@ -17,10 +17,9 @@ include!(concat!(env!("OUT_DIR"), "/controls/rds.rs"));
 
 use std::time::Duration;
 
-use aws_smithy_async::rt::sleep::AsyncSleep;
-
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance};
+use aws_smithy_async::rt::sleep::AsyncSleep;
 use soar_asff::Finding;
 use soar_core::error_class::ErrorClass;
 use soar_core::Timestamp;
@@ -277,6 +276,25 @@ pub(crate) struct SnapshotState {
     pub(crate) encrypted: bool,
     /// How far a copy has got, in percent.
     pub(crate) progress: Option<i32>,
+    /// The instance or cluster it was taken from; a copy keeps it.
+    pub(crate) database: Option<String>,
+    /// When the instance snapshot was first taken (seconds since the
+    /// epoch); a copy keeps it. `None` for cluster snapshots.
+    pub(crate) taken: Option<i64>,
+}
+
+impl SnapshotState {
+    /// Whether this snapshot can be a copy of `original`: taken from the
+    /// same database, at the same time when both say. A snapshot that only
+    /// has the copy's name is not enough to delete an original for.
+    pub(crate) fn is_copy_of(&self, database: Option<&str>, taken: Option<i64>) -> bool {
+        let same_database = self.database.as_deref() == database;
+        let same_time = match (self.taken, taken) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        same_database && same_time
+    }
 }
 
 /// The finding's snapshot, of either kind, and its identifier: the name in
@@ -353,6 +371,8 @@ impl SnapshotKind {
                     status: found.status().unwrap_or("unknown").to_owned(),
                     encrypted: found.encrypted().unwrap_or(false),
                     progress: found.percent_progress(),
+                    database: found.db_instance_identifier().map(str::to_owned),
+                    taken: found.original_snapshot_create_time().map(|t| t.secs()),
                 })
             }
             SnapshotKind::Cluster => {
@@ -372,6 +392,8 @@ impl SnapshotKind {
                     status: found.status().unwrap_or("unknown").to_owned(),
                     encrypted: found.storage_encrypted().unwrap_or(false),
                     progress: found.percent_progress(),
+                    database: found.db_cluster_identifier().map(str::to_owned),
+                    taken: None,
                 })
             }
         }

@@ -4,7 +4,9 @@
 //! RDS cannot encrypt a snapshot in place. soar copies it, encrypted with
 //! `rds_snapshot_kms_key` (RDS's AWS managed key by default) and with its
 //! tags, as `<name>-encrypted`, and waits for the copy. The original is
-//! deleted only once the copy is verified (available and encrypted), and
+//! deleted only once the copy is verified (available, encrypted, and
+//! taken from the same database at the same time: a snapshot that merely
+//! has the copy's name does not count), and
 //! only when `destructive_controls` allows RDS.4; otherwise both are kept
 //! and the outcome is a ticket naming them. An automated snapshot
 //! (`rds:...`) cannot be deleted: it expires with its instance's backup
@@ -72,6 +74,10 @@ struct Progress {
     step: Step,
     copy: String,
     cluster: bool,
+    /// The original's database and first time taken: what its copy must
+    /// show before the original is deleted.
+    database: Option<String>,
+    taken: Option<i64>,
 }
 
 /// The copy's name: the original's, without an automated snapshot's
@@ -89,6 +95,11 @@ fn is_automated(id: &str) -> bool {
 
 fn verified(copy: &SnapshotState) -> bool {
     copy.status == "available" && copy.encrypted
+}
+
+/// Whether `copy` is a verified copy of the original `progress` describes.
+fn verified_copy(copy: &SnapshotState, progress: &Progress) -> bool {
+    verified(copy) && copy.is_copy_of(progress.database.as_deref(), progress.taken)
 }
 
 /// What to do with the original once its copy is verified.
@@ -126,12 +137,12 @@ impl Remediation for EncryptedCopy {
     async fn plan(&self, ctx: &Context, finding: &Finding) -> Result<Plan, RemediationError> {
         let control = control_id(finding, META.ids);
         let (kind, id) = snapshot(finding, &META)?;
-        if kind.describe(ctx, &id).await?.encrypted {
+        let original = kind.describe(ctx, &id).await?;
+        if original.encrypted {
             return Ok(Plan::compliant(control, id));
         }
         let copy = copy_name(&id);
         let what = kind.words();
-        let cluster = kind == SnapshotKind::Cluster;
         let (copy_action, delete_action) = match kind {
             SnapshotKind::Instance => ("rds:CopyDBSnapshot", "rds:DeleteDBSnapshot"),
             SnapshotKind::Cluster => ("rds:CopyDBClusterSnapshot", "rds:DeleteDBClusterSnapshot"),
@@ -140,23 +151,32 @@ impl Remediation for EncryptedCopy {
             delete_action,
             format!("delete {what} {id} once {copy} is verified (only when destructive_controls allows {control})"),
         );
-        let step = match kind.find(ctx, &copy).await? {
+        let mut progress = Progress {
+            step: Step::Copy,
+            copy: copy.clone(),
+            cluster: kind == SnapshotKind::Cluster,
+            database: original.database.clone(),
+            taken: original.taken,
+        };
+        let changes = match kind.find(ctx, &copy).await? {
             None => {
                 let key = &ctx.settings.rds_snapshot_kms_key;
-                let changes = vec![
+                vec![
                     Plan::change(
                         copy_action,
                         format!("copy {what} {id} to {copy}, encrypted with KMS key {key}, with its tags"),
                     ),
                     delete,
-                ];
-                let data = Progress { step: Step::Copy, copy, cluster };
-                return Ok(Plan::changes(control, id, changes, serde_json::to_value(data).unwrap_or_default()));
+                ]
             }
-            Some(state) if !state.encrypted => {
+            Some(state) if !state.encrypted || !state.is_copy_of(original.database.as_deref(), original.taken) => {
                 return Err(RemediationError::CannotFix {
                     control_id: control.to_owned(),
-                    reason: format!("{what} {copy} exists and is not encrypted: it is not soar's copy of {id}"),
+                    reason: format!(
+                        "{what} {copy} exists but is not an encrypted copy of {id} (encrypted: {}, taken from {}): rename one of them",
+                        state.encrypted,
+                        state.database.as_deref().unwrap_or("an unknown database")
+                    ),
                 })
             }
             Some(state) if state.status != "available" => {
@@ -171,11 +191,16 @@ impl Remediation for EncryptedCopy {
                     ),
                 ))
             }
-            Some(_) => after_copy(ctx, control, &id),
+            Some(_) => {
+                progress.step = after_copy(ctx, control, &id);
+                if progress.step == Step::Delete {
+                    vec![delete]
+                } else {
+                    Vec::new()
+                }
+            }
         };
-        let changes = if step == Step::Delete { vec![delete] } else { Vec::new() };
-        let data = Progress { step, copy, cluster };
-        Ok(Plan::changes(control, id, changes, serde_json::to_value(data).unwrap_or_default()))
+        Ok(Plan::changes(control, id, changes, serde_json::to_value(progress).unwrap_or_default()))
     }
 
     async fn apply(&self, ctx: &Context, plan: &Plan) -> Result<Outcome, RemediationError> {
@@ -198,7 +223,7 @@ impl Remediation for EncryptedCopy {
                 if read > 1 {
                     pause(ctx, Duration::from_millis(ctx.settings.rds_wait_delay_ms)).await;
                 }
-                if kind.find(ctx, copy).await?.is_some_and(|c| verified(&c)) {
+                if kind.find(ctx, copy).await?.is_some_and(|c| verified_copy(&c, &progress)) {
                     ready = true;
                     break;
                 }
@@ -213,7 +238,7 @@ impl Remediation for EncryptedCopy {
         // Read the copy again right before deleting: the original goes only
         // when a verified copy stands in its place.
         if step == Step::Delete {
-            if !kind.find(ctx, copy).await?.is_some_and(|c| verified(&c)) {
+            if !kind.find(ctx, copy).await?.is_some_and(|c| verified_copy(&c, &progress)) {
                 return Err(RemediationError::CannotFix {
                     control_id: control.to_owned(),
                     reason: format!("the encrypted copy {copy} is not available and encrypted: {original} is kept"),
@@ -384,6 +409,38 @@ mod tests {
         let (report, _) = run(allowed(), &[&before, &after, &copy, &delete]).await;
         assert!(matches!(report.outcome, Outcome::Remediated { .. }), "{report:?}");
         assert_eq!((copy.num_calls(), delete.num_calls()), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_that_only_has_the_copys_name_is_not_trusted() {
+        let of = |id: &'static str, database: &'static str, encrypted: bool| {
+            move || {
+                DescribeDbSnapshotsOutput::builder()
+                    .db_snapshots(
+                        DbSnapshot::builder()
+                            .db_snapshot_identifier(id)
+                            .db_instance_identifier(database)
+                            .status("available")
+                            .encrypted(encrypted)
+                            .build(),
+                    )
+                    .build()
+            }
+        };
+        let before = mock!(Client::describe_db_snapshots)
+            .match_requests(|r| r.db_snapshot_identifier() == Some(ORIGINAL))
+            .then_output(of(ORIGINAL, "orders", false));
+        let other = mock!(Client::describe_db_snapshots)
+            .match_requests(|r| r.db_snapshot_identifier() == Some(COPY))
+            .then_output(of(COPY, "billing", true));
+        let (copy, delete) = (copying(), deleting());
+        let (report, _) = run(allowed(), &[&before, &other, &copy, &delete]).await;
+        assert!(
+            matches!(&report.outcome, Outcome::Ticket { reason }
+                if reason.contains("is not an encrypted copy of orders-final") && reason.contains("billing")),
+            "{report:?}"
+        );
+        assert_eq!((copy.num_calls(), delete.num_calls()), (0, 0));
     }
 
     #[tokio::test]
