@@ -1264,4 +1264,58 @@ mod tests {
         assert_eq!(arn_name("orders"), None);
         assert_eq!(arn_name("arn:aws:s3:::orders"), None);
     }
+
+    /// The resource IDs of the published RDS findings in `testdata/asff`.
+    #[test]
+    fn published_findings_name_their_snapshots_and_databases() {
+        use crate::testkit::finding_for;
+        let meta = |resource_type: &'static str| ControlMeta {
+            ids: &["RDS.1"],
+            title: "",
+            service: crate::Service::Rds,
+            resource_type,
+            iam_actions: &[],
+            destructive: false,
+            exemption_tag: None,
+        };
+        let snapshots = [
+            (
+                CLUSTER_SNAPSHOT,
+                "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:rds-snapshot-for-sharr-testing",
+                SnapshotKind::Cluster,
+                "rds-snapshot-for-sharr-testing",
+            ),
+            (
+                SNAPSHOT,
+                "arn:aws:rds:us-east-1:111111111111:snapshot:rds:database-1-2022-03-19-08-12",
+                SnapshotKind::Instance,
+                "rds:database-1-2022-03-19-08-12",
+            ),
+        ];
+        for (resource_type, id, kind, name) in snapshots {
+            let finding = finding_for("RDS.4", resource_type, id);
+            let found = snapshot(&finding, &meta(SNAPSHOT)).unwrap();
+            assert_eq!(found, (kind, name.to_owned()), "{id}");
+        }
+        let databases = [
+            (
+                INSTANCE,
+                "arn:aws:rds:us-east-1:111111111111:db:database-1",
+                "database-1",
+            ),
+            (
+                CLUSTER,
+                "arn:aws:rds:us-east-1:111111111111:cluster:zva",
+                "zva",
+            ),
+        ];
+        for (resource_type, id, name) in databases {
+            let finding = finding_for("RDS.2", resource_type, id);
+            assert_eq!(
+                identifier(&finding, &meta(resource_type)).unwrap(),
+                name,
+                "{id}"
+            );
+        }
+    }
 }
