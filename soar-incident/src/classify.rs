@@ -1,0 +1,411 @@
+//! What an incident finding is about, and how hard to respond.
+//!
+//! GuardDuty names the resource kind in its finding types
+//! (`UnauthorizedAccess:EC2/SSHBruteForce`; in ASFF
+//! `TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce`), so the
+//! kind comes from the types: `EC2`, `IAMUser`, `S3` and `Kubernetes`
+//! (EKS). Anything else, GuardDuty's own other kinds included, is
+//! [`IncidentKind::Generic`]. The response comes from the severity, through
+//! configurable lists ([`IncidentConfig`]).
+
+use serde::{Deserialize, Serialize};
+use soar_asff::{Finding, SeverityLabel};
+
+/// The kind of resource an incident is about, which picks its playbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IncidentKind {
+    /// An EC2 instance (GuardDuty `EC2` types).
+    #[serde(rename = "EC2")]
+    Ec2,
+    /// An IAM user's or role's credentials (GuardDuty `IAMUser` types).
+    #[serde(rename = "IAMUser")]
+    IamUser,
+    /// An S3 bucket (GuardDuty `S3` types).
+    #[serde(rename = "S3")]
+    S3,
+    /// An EKS cluster (GuardDuty `Kubernetes` types).
+    #[serde(rename = "EKS")]
+    Eks,
+    /// Anything else: ticketed or notified, never contained automatically.
+    Generic,
+}
+
+/// How hard to respond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// Contain, then terminate the resource (EC2 only; when the playbook is
+    /// allowed to).
+    Terminate,
+    /// Contain the resource: quarantine an instance, deactivate keys, block
+    /// public access.
+    Contain,
+    /// Tell the owners now; change nothing.
+    Notify,
+    /// Open a ticket; change nothing.
+    Ticket,
+}
+
+/// The outcome of [`classify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "classification", rename_all = "snake_case")]
+pub enum Classification {
+    /// An incident to handle.
+    Incident {
+        /// What it is about.
+        kind: IncidentKind,
+        /// How hard to respond.
+        response: Response,
+        /// Why, in words: the type and severity that decided.
+        reason: String,
+    },
+    /// Noise: suppress the finding.
+    Suppress {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The classification settings, with defaults for most organisations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncidentConfig {
+    /// Severities at which an EC2 incident is contained and the instance
+    /// terminated (when termination is allowed). Other kinds are contained.
+    pub terminate_severities: Vec<SeverityLabel>,
+    /// Severities at which the owners are notified and nothing is changed.
+    pub notify_severities: Vec<SeverityLabel>,
+    /// Severities at which a ticket is opened and nothing is changed.
+    pub ticket_severities: Vec<SeverityLabel>,
+    /// Products whose findings are never incidents, by `ProductName` or the
+    /// last part of `ProductArn` (`inspector`), case-insensitive.
+    pub ignored_products: Vec<String>,
+    /// IAM Access Analyzer findings whose resource ID or title contains one
+    /// of these are noise: access that AWS's own and the organisation's
+    /// managed roles need.
+    pub access_analyzer_noise: Vec<String>,
+}
+
+impl Default for IncidentConfig {
+    fn default() -> Self {
+        IncidentConfig {
+            terminate_severities: vec![SeverityLabel::Critical],
+            notify_severities: vec![SeverityLabel::Medium],
+            ticket_severities: vec![SeverityLabel::Low, SeverityLabel::Informational],
+            ignored_products: Vec::new(),
+            access_analyzer_noise: vec![
+                // Service-linked roles, which AWS services assume.
+                "AWSServiceRole".to_owned(),
+                // IAM Identity Center's permission-set roles.
+                "AWSReservedSSO_".to_owned(),
+                // Control Tower's and StackSets' execution roles.
+                "aws-controltower-".to_owned(),
+                "stacksets-exec-".to_owned(),
+            ],
+        }
+    }
+}
+
+/// The GuardDuty finding types of `finding`, in GuardDuty's own form
+/// (`UnauthorizedAccess:EC2/SSHBruteForce`), from its ASFF types
+/// (`TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce`). ASFF
+/// writes the `/` after the resource kind as `-`, and only the first one.
+pub fn guardduty_types(finding: &Finding) -> Vec<String> {
+    finding
+        .types
+        .iter()
+        .filter_map(|t| t.rsplit('/').next())
+        .filter(|t| t.contains(':'))
+        .map(|t| match t.split_once(':') {
+            Some((purpose, rest)) => match rest.split_once('-') {
+                Some((kind, name)) => format!("{purpose}:{kind}/{name}"),
+                None => t.to_owned(),
+            },
+            None => t.to_owned(),
+        })
+        .collect()
+}
+
+/// The kind a GuardDuty finding type (`Purpose:Kind/Name`) is about.
+pub fn kind_of_type(finding_type: &str) -> IncidentKind {
+    let kind = finding_type
+        .split_once(':')
+        .map(|(_, rest)| rest.split(['/', '-']).next().unwrap_or(""))
+        .unwrap_or("");
+    match kind {
+        "EC2" => IncidentKind::Ec2,
+        "IAMUser" => IncidentKind::IamUser,
+        "S3" => IncidentKind::S3,
+        "Kubernetes" => IncidentKind::Eks,
+        _ => IncidentKind::Generic,
+    }
+}
+
+fn product_of(finding: &Finding) -> (String, String) {
+    let by_arn = finding
+        .product_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (finding.product_name.clone().unwrap_or_default(), by_arn)
+}
+
+/// Classifies an incident finding: what it is about and how hard to
+/// respond, or why it is noise.
+///
+/// ```
+/// use soar_incident::{classify, Classification, IncidentConfig, IncidentKind, Response};
+///
+/// let finding = soar_asff::Finding::from_str(r#"{
+///   "SchemaVersion": "2018-10-08", "Id": "gd-1", "AwsAccountId": "111111111111",
+///   "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty",
+///   "GeneratorId": "arn:aws:guardduty:us-east-1:111111111111:detector/d",
+///   "Types": ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS"],
+///   "CreatedAt": "2026-12-01T00:00:00Z", "UpdatedAt": "2026-12-01T00:00:00Z",
+///   "Severity": {"Label": "CRITICAL"}, "Title": "t", "Description": "d",
+///   "Resources": [{"Type": "AwsEc2Instance", "Id": "arn:aws:ec2:us-east-1:111111111111:instance/i-1"}]
+/// }"#)?;
+/// let Classification::Incident { kind, response, .. } = classify(&finding, &IncidentConfig::default()) else {
+///     panic!("not an incident")
+/// };
+/// assert_eq!((kind, response), (IncidentKind::Ec2, Response::Terminate));
+/// # Ok::<(), soar_asff::Error>(())
+/// ```
+pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
+    let (name, by_arn) = product_of(finding);
+    if let Some(ignored) = config
+        .ignored_products
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(&name) || p.eq_ignore_ascii_case(&by_arn))
+    {
+        return Classification::Suppress {
+            reason: format!("findings of product {ignored} are ignored (ignored_products)"),
+        };
+    }
+    if by_arn == "access-analyzer" {
+        let texts = finding
+            .resources
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(std::iter::once(finding.title.as_str()));
+        for text in texts {
+            if let Some(pattern) = config
+                .access_analyzer_noise
+                .iter()
+                .find(|p| !p.is_empty() && text.contains(p.as_str()))
+            {
+                return Classification::Suppress {
+                    reason: format!(
+                        "IAM Access Analyzer finding about {text}, which matches {pattern:?} (access_analyzer_noise)"
+                    ),
+                };
+            }
+        }
+    }
+    let types = guardduty_types(finding);
+    let (kind, decided_by) = types
+        .iter()
+        .map(|t| (kind_of_type(t), t.as_str()))
+        .find(|(kind, _)| *kind != IncidentKind::Generic)
+        .unwrap_or((
+            IncidentKind::Generic,
+            types.first().map_or("", String::as_str),
+        ));
+    let severity = finding
+        .severity
+        .effective_label()
+        .unwrap_or(SeverityLabel::Informational);
+    let response = if config.ticket_severities.contains(&severity) {
+        Response::Ticket
+    } else if config.notify_severities.contains(&severity) {
+        Response::Notify
+    } else if kind == IncidentKind::Generic {
+        // Nothing to contain without a playbook for the resource.
+        Response::Notify
+    } else if kind == IncidentKind::Ec2 && config.terminate_severities.contains(&severity) {
+        Response::Terminate
+    } else {
+        Response::Contain
+    };
+    let about = if decided_by.is_empty() {
+        "no GuardDuty type".to_owned()
+    } else {
+        format!("type {decided_by}")
+    };
+    Classification::Incident {
+        kind,
+        response,
+        reason: format!("{about}, severity {}", severity.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(types: &[&str], label: SeverityLabel, product: &str) -> Finding {
+        Finding {
+            schema_version: "2018-10-08".to_owned(),
+            id: "f".to_owned(),
+            product_arn: format!("arn:aws:securityhub:us-east-1::product/aws/{product}"),
+            generator_id: "g".to_owned(),
+            aws_account_id: "111111111111".to_owned(),
+            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            created_at: "2026-12-01T00:00:00Z".to_owned(),
+            updated_at: "2026-12-01T00:00:00Z".to_owned(),
+            severity: soar_asff::Severity::from_label(label),
+            title: "t".to_owned(),
+            description: "d".to_owned(),
+            ..Finding::default()
+        }
+    }
+
+    #[test]
+    fn asff_types_give_guardduty_types_and_their_kind() {
+        let cases = [
+            (
+                "TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce",
+                "UnauthorizedAccess:EC2/SSHBruteForce",
+                IncidentKind::Ec2,
+            ),
+            (
+                "Unusual Behaviors/User/Recon:IAMUser-ResourcePermissions",
+                "Recon:IAMUser/ResourcePermissions",
+                IncidentKind::IamUser,
+            ),
+            (
+                "TTPs/Discovery/Discovery:Kubernetes-MaliciousIPCaller",
+                "Discovery:Kubernetes/MaliciousIPCaller",
+                IncidentKind::Eks,
+            ),
+            (
+                "Effects/Data Exfiltration/Exfiltration:S3-AnomalousBehavior",
+                "Exfiltration:S3/AnomalousBehavior",
+                IncidentKind::S3,
+            ),
+            (
+                "TTPs/Execution/Execution:Runtime-NewBinaryExecuted",
+                "Execution:Runtime/NewBinaryExecuted",
+                IncidentKind::Generic,
+            ),
+        ];
+        for (asff, native, kind) in cases {
+            let f = finding(&[asff], SeverityLabel::High, "guardduty");
+            assert_eq!(guardduty_types(&f), [native], "{asff}");
+            assert_eq!(kind_of_type(native), kind, "{native}");
+        }
+        let control = finding(
+            &["Software and Configuration Checks/Industry and Regulatory Standards"],
+            SeverityLabel::High,
+            "securityhub",
+        );
+        assert!(guardduty_types(&control).is_empty());
+    }
+
+    #[test]
+    fn severity_lists_pick_the_response() {
+        let config = IncidentConfig::default();
+        let ec2 = ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS"];
+        let iam = ["TTPs/Initial Access/UnauthorizedAccess:IAMUser-TorIPCaller"];
+        let response =
+            |types: &[&str], label| match classify(&finding(types, label, "guardduty"), &config) {
+                Classification::Incident { response, .. } => response,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(response(&ec2, SeverityLabel::Critical), Response::Terminate);
+        assert_eq!(response(&ec2, SeverityLabel::High), Response::Contain);
+        assert_eq!(response(&ec2, SeverityLabel::Medium), Response::Notify);
+        assert_eq!(response(&ec2, SeverityLabel::Low), Response::Ticket);
+        // Only instances are terminated.
+        assert_eq!(response(&iam, SeverityLabel::Critical), Response::Contain);
+        // Nothing to contain without a playbook.
+        assert_eq!(
+            response(
+                &["Software and Configuration Checks/Vulnerabilities/CVE"],
+                SeverityLabel::Critical
+            ),
+            Response::Notify
+        );
+
+        let strict = IncidentConfig {
+            terminate_severities: vec![SeverityLabel::Critical, SeverityLabel::High],
+            notify_severities: vec![],
+            ..IncidentConfig::default()
+        };
+        let Classification::Incident { response, .. } =
+            classify(&finding(&ec2, SeverityLabel::High, "guardduty"), &strict)
+        else {
+            panic!()
+        };
+        assert_eq!(response, Response::Terminate);
+    }
+
+    /// Every published ASFF finding in `testdata`, alone and in EventBridge
+    /// events: GuardDuty's by the kind of their type, everything else
+    /// `Generic`, and none suppressed by the default configuration.
+    #[test]
+    fn every_published_finding() {
+        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+        let mut findings: Vec<(String, Finding)> = Vec::new();
+        for dir in ["asff", "eventbridge"] {
+            for entry in std::fs::read_dir(testdata.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let bytes = std::fs::read(&path).unwrap();
+                if dir == "asff" {
+                    findings.push((name, Finding::from_slice(&bytes).unwrap()));
+                } else if let Ok(event) = soar_asff::Event::parse(&bytes) {
+                    findings.extend(event.findings().iter().map(|f| (name.clone(), f.clone())));
+                }
+            }
+        }
+        assert!(findings.len() > 40, "{}", findings.len());
+        let expected = |name: &str| match name {
+            n if n.starts_with("guardduty-asff-doc") => IncidentKind::Ec2,
+            "guardduty-asff-recon-iamuser-accesskey.json"
+            | "securityhub-custom-action-guardduty-iam-accesskey.json" => IncidentKind::IamUser,
+            "securityhub-custom-action-guardduty-eks.json" => IncidentKind::Eks,
+            _ => IncidentKind::Generic,
+        };
+        for (name, finding) in &findings {
+            match classify(finding, &IncidentConfig::default()) {
+                Classification::Incident { kind, reason, .. } => {
+                    assert_eq!(kind, expected(name), "{name}: {reason}");
+                }
+                Classification::Suppress { reason } => panic!("{name} suppressed: {reason}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ignored_products_and_access_analyzer_noise_are_suppressed_with_the_reason() {
+        let config = IncidentConfig {
+            ignored_products: vec!["Inspector".to_owned()],
+            ..IncidentConfig::default()
+        };
+        let inspector = finding(
+            &["Software and Configuration Checks/Vulnerabilities/CVE"],
+            SeverityLabel::Critical,
+            "inspector",
+        );
+        assert!(
+            matches!(classify(&inspector, &config), Classification::Suppress { reason } if reason.contains("Inspector"))
+        );
+
+        let mut analyzer = finding(&["Software and Configuration Checks/AWS Security Best Practices/External Access Granted"], SeverityLabel::Low, "access-analyzer");
+        analyzer.resources = vec![soar_asff::Resource {
+            resource_type: "AwsIamRole".to_owned(),
+            id: "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123".to_owned(),
+            ..soar_asff::Resource::default()
+        }];
+        assert!(
+            matches!(classify(&analyzer, &config), Classification::Suppress { reason } if reason.contains("AWSReservedSSO_"))
+        );
+        analyzer.resources[0].id = "arn:aws:s3:::customer-data".to_owned();
+        assert!(matches!(
+            classify(&analyzer, &config),
+            Classification::Incident { .. }
+        ));
+    }
+}
