@@ -162,8 +162,8 @@ impl Scratchpad {
     ///
     /// # Errors
     /// [`Error::NoFindings`] for events that carry no ASFF finding (native
-    /// GuardDuty, CloudWatch alarms and CloudTrail events are converted to
-    /// ASFF first, by `soar-incident`).
+    /// GuardDuty, CloudWatch alarms, CloudTrail and AWS Health events are
+    /// converted to ASFF first, by `soar_incident::findings_of`).
     pub fn from_event(event: &Event) -> Result<Vec<Self>, Error> {
         let findings = event.findings();
         if findings.is_empty() {

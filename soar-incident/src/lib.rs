@@ -1,8 +1,10 @@
 //! Incident handling for soar: what a threat finding is about and how hard
 //! to respond ([`classify`]), its MITRE ATT&CK tactic and technique
 //! ([`attack_mapping`]), the pattern of the incidents before it
-//! ([`history_pattern`]), and CloudWatch alarms as findings
-//! ([`alarm_finding`]).
+//! ([`history_pattern`]), CloudWatch alarms as findings
+//! ([`alarm_finding`]), and every event kind soar parses as one
+//! [`SecurityEvent`] and as the findings the pipeline decides on
+//! ([`findings_of`]).
 //!
 //! `soar-core`'s `decide()` says when a finding is an incident (not a
 //! control check); this crate says what kind. It has no AWS SDK
@@ -34,6 +36,7 @@
 mod alarm;
 mod attack;
 mod classify;
+mod event;
 mod history;
 
 pub use alarm::{alarm_finding, domain_of_name, severity_of_name, AlarmSkipped};
@@ -43,6 +46,7 @@ pub use attack::{
 pub use classify::{
     classify, guardduty_types, kind_of_type, Classification, IncidentConfig, IncidentKind, Response,
 };
+pub use event::{cloudtrail_severity, findings_of, NoFinding, SecurityEvent};
 pub use history::{
     history_of, history_pattern, HistoryPattern, PatternClass, Trend, Window, BASELINE_COUNT,
     DECREASING_MIN_PER_WEEK, FREQUENT_RECENT_COUNT, RECURRING_COUNT, TREND_FACTOR, TREND_MIN_COUNT,

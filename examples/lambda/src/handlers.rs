@@ -56,7 +56,9 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 /// `soar-decide`: the decided Scratchpad of the one finding in `input`.
 ///
 /// `input` is a bare ASFF finding (what the processor's `Map` state hands
-/// each iteration) or an EventBridge event that carries exactly one.
+/// each iteration), an EventBridge event that carries exactly one, or a
+/// GuardDuty, CloudTrail, CloudWatch alarm or AWS Health event, which
+/// becomes one ([`soar_incident::findings_of`]).
 ///
 /// # Errors
 /// [`HandlerError::InvalidInput`] with the JSON path of what does not parse,
@@ -66,7 +68,9 @@ pub async fn decide(input: Value, pipeline: &Pipeline<'_>) -> Result<Scratchpad,
     let bytes =
         serde_json::to_vec(&input).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
     let event = Event::parse(&bytes).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
-    let mut findings = event.findings().to_vec();
+    // GuardDuty, CloudTrail, alarm and Health events become findings first.
+    let mut findings = soar_incident::findings_of(&event)
+        .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
     if findings.len() != 1 {
         return Err(HandlerError::InvalidInput(format!(
             "a {} event with {} findings: soar-decide takes one finding",
@@ -463,6 +467,29 @@ mod tests {
         assert!(error.to_string().contains("Id"), "{error}");
         let diagnostic = lambda_runtime::Diagnostic::from(error);
         assert_eq!(diagnostic.error_type, "soar.InvalidInput");
+    }
+
+    #[tokio::test]
+    async fn decide_takes_native_guardduty_and_cloudtrail_events_as_incidents() {
+        let memory = Memory::new();
+        let config = Config::default();
+        let pipeline = memory.pipeline(&config);
+        for file in [
+            "eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json",
+            "eventbridge/cloudtrail-console-signin-root.json",
+        ] {
+            let pad = decide(fixture(file), &pipeline).await.unwrap();
+            assert_eq!(pad.decision, Some(Decision::Incident), "{file}");
+            assert!(pad.triage.is_some(), "{file}");
+        }
+        let pad = decide(
+            fixture("eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json"),
+            &pipeline,
+        )
+        .await
+        .unwrap();
+        assert!(pad.finding.product_arn.ends_with("product/aws/guardduty"));
+        assert_eq!(pad.finding.resources[0].resource_type, "AwsEc2Instance");
     }
 
     fn table_finding(account: &str) -> Finding {

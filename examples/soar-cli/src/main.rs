@@ -32,7 +32,9 @@ usage:
   soar cost [--json]
 
 FILE is an EventBridge event (Security Hub imported or custom action) or a
-bare ASFF finding. process and score run offline: accounts come from
+bare ASFF finding; process also takes native GuardDuty, CloudTrail,
+CloudWatch alarm and AWS Health events, as the findings they become
+(soar_incident::findings_of). process and score run offline: accounts come from
 --config, and every write stays in memory. process --aws runs the same
 pipeline as the soar-decide Lambda, on the real ports (AWS Organizations,
 DynamoDB, Security Hub) of the account the default credential chain gives,
@@ -151,7 +153,12 @@ async fn process(args: &Args) -> Result<Value, Failure> {
     }
     let config = read_config(args.config.as_ref())?;
     let event = read_event(args.finding.as_ref())?;
-    let pads = Scratchpad::from_event(&event).map_err(|e| Failure::Input(e.to_string()))?;
+    // GuardDuty, CloudTrail, alarm and Health events become findings first.
+    let pads: Vec<Scratchpad> = soar_incident::findings_of(&event)
+        .map_err(|e| Failure::Input(e.to_string()))?
+        .into_iter()
+        .map(Scratchpad::new)
+        .collect();
     if args.aws {
         return process_on_aws(args, config, pads).await;
     }
@@ -465,6 +472,65 @@ mod tests {
         assert_eq!(out["account"]["team"], "payments");
         assert!(out["penalty_score"].as_f64().unwrap() > 10.0);
         assert!(out["decision_reason"].as_str().unwrap().contains("S3.8"));
+    }
+
+    #[tokio::test]
+    async fn process_takes_every_kind_of_event_soar_parses() {
+        // (fixture, decision): native GuardDuty, CloudTrail, an alarm named
+        // with a severity, and AWS Health events become findings first.
+        let cases = [
+            (
+                "guardduty-finding-backdoor-ec2-cc-activity-dns.json",
+                "incident",
+            ),
+            ("guardduty-finding-iamuser-tor-ip-caller.json", "incident"),
+            ("cloudtrail-console-signin-root.json", "incident"),
+            (
+                "cloudtrail-api-call-s3-createbucket-assumedrole.json",
+                "incident",
+            ),
+            // soar-core's Health rule: a notification, sent again by
+            // Security Hub, so nothing now.
+            ("health-event-ec2-instance-retirement.json", "do_nothing"),
+        ];
+        for (file, decision) in cases {
+            let out = run(args(&format!(
+                "process --finding @/testdata/eventbridge/{file} --dry-run"
+            )))
+            .await
+            .map(json)
+            .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            assert_eq!(out["decision"], decision, "{file}: {out}");
+            if decision == "incident" {
+                assert!(out["triage"]["priority"].is_number(), "{file}: {out}");
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("soar-cli-alarm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/eventbridge/cloudwatch-alarm-state-change-single-metric.json"
+        );
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let named = dir.join("alarm.json");
+        std::fs::write(
+            &named,
+            text.replace("ServerCpuTooHigh", "ServerCpu-HIGH-INFRA"),
+        )
+        .unwrap();
+        let out = run(args(&format!(
+            "process --finding {} --dry-run",
+            named.display()
+        )))
+        .await
+        .map(json)
+        .unwrap();
+        assert_eq!(out["finding"]["Severity"]["Label"], "HIGH", "{out}");
+        // An alarm not meant for soar is refused with the reason.
+        let refused = run(args(&format!("process --finding {fixture} --dry-run")))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Failure::Input(m) if m.contains("no severity in its name")));
     }
 
     #[tokio::test]
