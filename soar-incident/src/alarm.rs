@@ -24,6 +24,7 @@ use soar_asff::{
     AlarmStateChange, AlarmStateValue, Envelope, Finding, RecordState, Resource, Severity,
     SeverityLabel, Workflow, WorkflowStatus,
 };
+use soar_core::location::partition_of_region;
 use soar_core::Timestamp;
 
 /// Why an alarm event gives no finding.
@@ -78,22 +79,6 @@ pub fn domain_of_name(name: &str) -> &'static str {
     } else {
         "APP"
     }
-}
-
-/// The first value of metric dimension `name` among the alarm's metrics.
-fn dimension(change: &AlarmStateChange, name: &str) -> Option<String> {
-    change
-        .configuration
-        .as_ref()?
-        .metrics
-        .as_ref()?
-        .iter()
-        .find_map(|metric| {
-            metric
-                .pointer(&format!("/metricStat/metric/dimensions/{name}"))
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
 }
 
 /// RFC 3339, from CloudWatch's `2019-10-02T17:20:48.554+0000` too.
@@ -152,15 +137,15 @@ pub fn alarm_finding(event: &Envelope<AlarmStateChange>) -> Result<Finding, Alar
             name: name.clone(),
             state: change.state.timestamp.clone(),
         })?;
-    let partition = partition_of(&region);
+    let partition = partition_of_region(&region);
     let alarm_arn = event
         .resources
         .as_ref()
         .and_then(|r| r.first().cloned())
         .unwrap_or_else(|| format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"));
-    let (resource_type, resource_id) = if let Some(machine) = dimension(change, "StateMachineArn") {
-        ("AwsStepFunctionStateMachine", machine)
-    } else if let Some(function) = dimension(change, "FunctionName") {
+    let (resource_type, resource_id) = if let Some(machine) = change.dimension("StateMachineArn") {
+        ("AwsStepFunctionStateMachine", machine.to_owned())
+    } else if let Some(function) = change.dimension("FunctionName") {
         (
             "AwsLambdaFunction",
             format!("arn:{partition}:lambda:{region}:{account}:function:{function}"),
@@ -224,17 +209,6 @@ pub fn alarm_finding(event: &Envelope<AlarmStateChange>) -> Result<Finding, Alar
         record_state: Some(RecordState::Active),
         ..Finding::default()
     })
-}
-
-/// The partition of a Region.
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 #[cfg(test)]

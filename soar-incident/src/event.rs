@@ -24,6 +24,7 @@ use soar_asff::{
     AlarmStateChange, CloudTrailDetail, Envelope, Event, Finding, GuardDutyFinding, RecordState,
     Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
 };
+use soar_core::location::partition_of_region;
 use soar_core::scoring::EventSource;
 use soar_core::Timestamp;
 
@@ -85,16 +86,6 @@ fn time_text(value: Option<&serde_json::Value>) -> Option<String> {
         // GetFindings gives epoch seconds as numbers.
         serde_json::Value::Number(n) => n.as_f64().map(|s| Timestamp(s as i64).to_string()),
         _ => None,
-    }
-}
-
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 
@@ -266,7 +257,7 @@ fn health_asff(event: &Envelope<serde_json::Value>) -> Result<Finding, NoFinding
             kind: "AWS Health Event".to_owned(),
         });
     };
-    let partition = partition_of(&region);
+    let partition = partition_of_region(&region);
     let code = security_event
         .event_type
         .clone()
@@ -378,7 +369,7 @@ fn guardduty_resources(event: &Envelope<GuardDutyFinding>) -> Vec<Resource> {
     let partition = detail
         .partition
         .clone()
-        .unwrap_or_else(|| partition_of(&region).to_owned());
+        .unwrap_or_else(|| partition_of_region(&region).to_owned());
     let resource = detail.resource.as_ref();
     let text = |pointer: &str| {
         resource
@@ -457,7 +448,7 @@ fn guardduty_asff(event: &Envelope<GuardDutyFinding>) -> Result<Finding, NoFindi
     let partition = detail
         .partition
         .clone()
-        .unwrap_or_else(|| partition_of(&region).to_owned());
+        .unwrap_or_else(|| partition_of_region(&region).to_owned());
     let finding_type = &detail.finding_type;
     // ASFF writes the `/` after the resource kind as `-`.
     let asff_type = finding_type.replacen('/', "-", 1);
@@ -530,7 +521,7 @@ fn cloudtrail_asff(event: &Envelope<CloudTrailDetail>) -> Result<Finding, NoFind
             kind: "CloudTrail".to_owned(),
         });
     };
-    let partition = partition_of(&region);
+    let partition = partition_of_region(&region);
     let detail = &event.detail;
     let when = security_event
         .time
