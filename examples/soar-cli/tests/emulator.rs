@@ -369,8 +369,13 @@ async fn process_on_aws_reads_the_real_record_store() {
 
 /// The outcome of each report `soar remediate` prints, one per line.
 fn outcomes(path: &str) -> Vec<(String, String)> {
+    outcomes_of(&["remediate", "--finding", path])
+}
+
+/// The control IDs and outcomes `soar` prints for `args`, one report a line.
+fn outcomes_of(args: &[&str]) -> Vec<(String, String)> {
     let output = Command::new(env!("CARGO_BIN_EXE_soar"))
-        .args(["remediate", "--finding", path])
+        .args(args)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -498,22 +503,7 @@ async fn remediate_fixes_a_control_of_each_newer_service() {
 
 /// `soar remediate --settings FILE` on `path`: the control IDs and outcomes.
 fn outcomes_with(path: &str, settings: &str) -> Vec<(String, String)> {
-    let output = Command::new(env!("CARGO_BIN_EXE_soar"))
-        .args(["remediate", "--finding", path, "--settings", settings])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    stdout
-        .lines()
-        .map(|line| {
-            let report: Value = serde_json::from_str(line).unwrap();
-            (
-                report["control_id"].as_str().unwrap().to_owned(),
-                report["outcome"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    outcomes_of(&["remediate", "--finding", path, "--settings", settings])
 }
 
 /// Every RDS ID, and the IAM password-policy IDs, through `soar remediate`:
