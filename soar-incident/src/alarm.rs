@@ -343,42 +343,6 @@ mod tests {
         assert!(skipped("orders-HIGH-errors", "OK").contains("is OK, not ALARM"));
     }
 
-    /// The published alarm events in `testdata/eventbridge`: none names a
-    /// severity, so each is skipped with that reason; named with one, each
-    /// gives a finding at its state's time.
-    #[test]
-    fn the_published_alarm_events() {
-        let fixtures = [
-            include_str!("../../testdata/eventbridge/cloudwatch-alarm-state-change-single-metric.json"),
-            include_str!("../../testdata/eventbridge/cloudwatch-alarm-state-change-metrics-insights-partial-data.json"),
-            include_str!("../../testdata/eventbridge/cloudwatch-alarm-state-change-anomaly-detection.json"),
-            include_str!("../../testdata/eventbridge/cloudwatch-alarm-state-change-composite.json"),
-            include_str!("../../testdata/eventbridge/cloudwatch-alarm-state-change-metric-math.json"),
-        ];
-        for text in fixtures {
-            let Event::CloudWatchAlarmStateChange(mut event) =
-                Event::parse(text.as_bytes()).unwrap()
-            else {
-                panic!("not an alarm: {text}")
-            };
-            let name = event.detail.alarm_name.clone();
-            assert_eq!(
-                alarm_finding(&event),
-                Err(AlarmSkipped::NoSeverity(name.clone()))
-            );
-            event.detail.alarm_name = format!("{name}-HIGH");
-            let finding = alarm_finding(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let state_time =
-                Timestamp::parse(event.detail.state.timestamp.as_deref().unwrap()).unwrap();
-            assert_eq!(finding.created_at, state_time.to_string(), "{name}");
-            assert_eq!(
-                Finding::from_str(&finding.to_json().unwrap()).unwrap(),
-                finding,
-                "{name}"
-            );
-        }
-    }
-
     #[test]
     fn the_finding_is_valid_asff_and_round_trips() {
         let finding = alarm_finding(&alarm(

@@ -341,43 +341,6 @@ mod tests {
         assert_eq!(response, Response::Terminate);
     }
 
-    /// Every published ASFF finding in `testdata`, alone and in EventBridge
-    /// events: GuardDuty's by the kind of their type, everything else
-    /// `Generic`, and none suppressed by the default configuration.
-    #[test]
-    fn every_published_finding() {
-        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
-        let mut findings: Vec<(String, Finding)> = Vec::new();
-        for dir in ["asff", "eventbridge"] {
-            for entry in std::fs::read_dir(testdata.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let bytes = std::fs::read(&path).unwrap();
-                if dir == "asff" {
-                    findings.push((name, Finding::from_slice(&bytes).unwrap()));
-                } else if let Ok(event) = soar_asff::Event::parse(&bytes) {
-                    findings.extend(event.findings().iter().map(|f| (name.clone(), f.clone())));
-                }
-            }
-        }
-        assert!(findings.len() > 40, "{}", findings.len());
-        let expected = |name: &str| match name {
-            n if n.starts_with("guardduty-asff-doc") => IncidentKind::Ec2,
-            "guardduty-asff-recon-iamuser-accesskey.json"
-            | "securityhub-custom-action-guardduty-iam-accesskey.json" => IncidentKind::IamUser,
-            "securityhub-custom-action-guardduty-eks.json" => IncidentKind::Eks,
-            _ => IncidentKind::Generic,
-        };
-        for (name, finding) in &findings {
-            match classify(finding, &IncidentConfig::default()) {
-                Classification::Incident { kind, reason, .. } => {
-                    assert_eq!(kind, expected(name), "{name}: {reason}");
-                }
-                Classification::Suppress { reason } => panic!("{name} suppressed: {reason}"),
-            }
-        }
-    }
-
     #[test]
     fn ignored_products_and_access_analyzer_noise_are_suppressed_with_the_reason() {
         let config = IncidentConfig {
