@@ -79,6 +79,16 @@ impl RemediationError {
         }
     }
 
+    /// A "not found" that the answer shows rather than an error code says:
+    /// a describe call that lists nothing, or a resource that is inactive.
+    pub fn not_found(operation: &'static str, message: impl Into<String>) -> Self {
+        RemediationError::Aws {
+            operation,
+            class: ErrorClass::NotFound,
+            message: message.into(),
+        }
+    }
+
     /// The class of the failure; a session that cannot be had is
     /// `AccessDenied`, and other errors that are not AWS calls are `Other`.
     pub fn class(&self) -> ErrorClass {

@@ -50,11 +50,7 @@ async fn describe(ctx: &Context, allocation_id: &str) -> Result<Address, Remedia
         .iter()
         .find(|a| a.allocation_id() == Some(allocation_id))
         .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeAddresses",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!("InvalidAllocationID.NotFound: address {allocation_id} does not exist"),
-        })
+        .ok_or_else(|| RemediationError::not_found("DescribeAddresses", format!("InvalidAllocationID.NotFound: address {allocation_id} does not exist")))
 }
 
 /// Whether the address is associated. An empty ID counts as none (moto

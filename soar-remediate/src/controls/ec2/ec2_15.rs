@@ -46,11 +46,7 @@ async fn describe(ctx: &Context, subnet_id: &str) -> Result<Subnet, RemediationE
         .iter()
         .find(|s| s.subnet_id() == Some(subnet_id))
         .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeSubnets",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!("InvalidSubnetID.NotFound: subnet {subnet_id} does not exist"),
-        })
+        .ok_or_else(|| RemediationError::not_found("DescribeSubnets", format!("InvalidSubnetID.NotFound: subnet {subnet_id} does not exist")))
 }
 
 fn assigns_public_ips(subnet: &Subnet) -> bool {

@@ -54,13 +54,9 @@ async fn describe(ctx: &Context, gateway_id: &str) -> Result<TransitGateway, Rem
             )
         })
         .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeTransitGateways",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!(
+        .ok_or_else(|| RemediationError::not_found("DescribeTransitGateways", format!(
                 "InvalidTransitGatewayID.NotFound: transit gateway {gateway_id} does not exist"
-            ),
-        })
+            )))
 }
 
 fn auto_accepts(gateway: &TransitGateway) -> bool {

@@ -59,11 +59,10 @@ pub(crate) async fn instance(
 /// answer is as good as its `NotFound`: the error carries that code, so
 /// `remediate` suppresses the finding when it is the finding's own account.
 pub(crate) fn gone_instance(instance_id: &str) -> RemediationError {
-    RemediationError::Aws {
-        operation: "DescribeInstances",
-        class: soar_core::error_class::ErrorClass::NotFound,
-        message: format!("InvalidInstanceID.NotFound: instance {instance_id} does not exist"),
-    }
+    RemediationError::not_found(
+        "DescribeInstances",
+        format!("InvalidInstanceID.NotFound: instance {instance_id} does not exist"),
+    )
 }
 
 /// The IAM actions of the controls that narrow a security group's ingress
@@ -332,10 +331,11 @@ pub(crate) async fn security_group(
         .iter()
         .find(|g| g.group_id() == Some(group_id))
         .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeSecurityGroups",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!("InvalidGroup.NotFound: security group {group_id} does not exist"),
+        .ok_or_else(|| {
+            RemediationError::not_found(
+                "DescribeSecurityGroups",
+                format!("InvalidGroup.NotFound: security group {group_id} does not exist"),
+            )
         })
 }
 

@@ -44,13 +44,10 @@ pub(crate) async fn describe(ctx: &Context, name: &str) -> Result<Repository, Re
         .send()
         .await
         .map_err(|e| RemediationError::aws("DescribeRepositories", &e))?;
-    output
-        .repositories()
-        .first()
-        .cloned()
-        .ok_or_else(|| RemediationError::Aws {
-            operation: "DescribeRepositories",
-            class: soar_core::error_class::ErrorClass::NotFound,
-            message: format!("repository {name} not found"),
-        })
+    output.repositories().first().cloned().ok_or_else(|| {
+        RemediationError::not_found(
+            "DescribeRepositories",
+            format!("repository {name} not found"),
+        )
+    })
 }

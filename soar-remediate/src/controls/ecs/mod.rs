@@ -28,9 +28,8 @@ pub(crate) fn ecs_arn(finding: &Finding, meta: &ControlMeta) -> Result<String, R
 /// The not-found error for an ECS resource that `operation` did not find
 /// (a `MISSING` failure, or a resource that is `INACTIVE`: deleted).
 pub(crate) fn missing(operation: &'static str, what: &str, arn: &str) -> RemediationError {
-    RemediationError::Aws {
+    RemediationError::not_found(
         operation,
-        class: soar_core::error_class::ErrorClass::NotFound,
-        message: format!("{what}NotFoundException: {arn} does not exist or is inactive"),
-    }
+        format!("{what}NotFoundException: {arn} does not exist or is inactive"),
+    )
 }

@@ -21,7 +21,6 @@ use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance};
 use aws_smithy_async::rt::sleep::AsyncSleep;
 use soar_asff::Finding;
-use soar_core::error_class::ErrorClass;
 use soar_core::Timestamp;
 
 use crate::controls::{control_id, resource};
@@ -70,11 +69,7 @@ pub(crate) fn arn_name(id: &str) -> Option<&str> {
 /// A "not found" error for an answer that lists nothing, as RDS's own
 /// `DBInstanceNotFound` would be.
 pub(crate) fn not_found(operation: &'static str, what: &str) -> RemediationError {
-    RemediationError::Aws {
-        operation,
-        class: ErrorClass::NotFound,
-        message: format!("{what} is not in the answer"),
-    }
+    RemediationError::not_found(operation, format!("{what} is not in the answer"))
 }
 
 /// The DB instance.
