@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep};
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
@@ -351,6 +352,18 @@ impl Context {
     /// no method for (a user-defined control for another service).
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.sdk
+    }
+
+    /// Waits `delay` with the configuration's sleep (tests inject an
+    /// instant one); `false`, at once, when there is no sleep to wait with.
+    pub(crate) async fn pause(&self, delay: Duration) -> bool {
+        match self.sdk.sleep_impl().or_else(default_async_sleep) {
+            Some(sleep) => {
+                sleep.sleep(delay).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The endpoint other than AWS's own, if one is configured.

@@ -1,7 +1,6 @@
 //! Running a remediation: plan, the destructive gate, apply, verify, and
 //! every error turned into an [`Outcome`].
 
-use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use soar_asff::Finding;
 use soar_core::Location;
@@ -236,15 +235,10 @@ async fn verify(
     ctx: &Context,
     finding: &Finding,
 ) -> Result<bool, RemediationError> {
-    let sleep = ctx.sdk_config().sleep_impl().or_else(default_async_sleep);
     let attempts = ctx.settings.verify_attempts.max(1);
     for read in 1..=attempts {
-        if read > 1 {
-            let delay = ctx.settings.verify_delay(read);
-            match &sleep {
-                Some(sleep) => sleep.sleep(delay).await,
-                None => break,
-            }
+        if read > 1 && !ctx.pause(ctx.settings.verify_delay(read)).await {
+            break;
         }
         if remediation.verify(ctx, finding).await? {
             return Ok(true);

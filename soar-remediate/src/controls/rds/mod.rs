@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance};
-use aws_smithy_async::rt::sleep::AsyncSleep;
 use soar_asff::Finding;
 use soar_core::Timestamp;
 
@@ -110,18 +109,6 @@ pub(crate) async fn describe_cluster(
         .ok_or_else(|| not_found("DescribeDBClusters", &format!("DB cluster {id}")))
 }
 
-/// Sleeps with the SDK configuration's sleep (tests inject an instant
-/// one); without one, returns at once.
-pub(crate) async fn pause(ctx: &Context, delay: Duration) {
-    if let Some(sleep) = ctx
-        .sdk_config()
-        .sleep_impl()
-        .or_else(aws_smithy_async::rt::sleep::default_async_sleep)
-    {
-        sleep.sleep(delay).await;
-    }
-}
-
 /// A database ready for a change, or the status it is busy in.
 pub(crate) enum Readiness<T> {
     /// `available`: RDS accepts changes.
@@ -145,22 +132,10 @@ pub(crate) async fn available_instance(
         .db_instance_identifier()
         .unwrap_or_default()
         .to_owned();
-    let mut instance = instance;
-    for read in 1..=ctx.settings.rds_wait_attempts.max(1) {
-        if read > 1 {
-            pause(ctx, Duration::from_millis(ctx.settings.rds_wait_delay_ms)).await;
-            instance = describe_instance(ctx, &id).await?;
-        }
-        if instance.db_instance_status() == Some("available") {
-            return Ok(Readiness::Ready(instance));
-        }
-    }
-    Ok(Readiness::Busy(
-        instance
-            .db_instance_status()
-            .unwrap_or("unknown")
-            .to_owned(),
-    ))
+    until_available(ctx, instance, DbInstance::db_instance_status, || {
+        describe_instance(ctx, &id)
+    })
+    .await
 }
 
 /// [`available_instance`] for a DB cluster.
@@ -172,18 +147,36 @@ pub(crate) async fn available_cluster(
         .db_cluster_identifier()
         .unwrap_or_default()
         .to_owned();
-    let mut cluster = cluster;
+    until_available(ctx, cluster, DbCluster::status, || {
+        describe_cluster(ctx, &id)
+    })
+    .await
+}
+
+/// `first`, or what `reread` gives, once `status` is `available`.
+async fn until_available<T, Read, Reading>(
+    ctx: &Context,
+    first: T,
+    status: fn(&T) -> Option<&str>,
+    reread: Read,
+) -> Result<Readiness<T>, RemediationError>
+where
+    Read: Fn() -> Reading,
+    Reading: std::future::Future<Output = Result<T, RemediationError>>,
+{
+    let mut database = first;
     for read in 1..=ctx.settings.rds_wait_attempts.max(1) {
         if read > 1 {
-            pause(ctx, Duration::from_millis(ctx.settings.rds_wait_delay_ms)).await;
-            cluster = describe_cluster(ctx, &id).await?;
+            ctx.pause(Duration::from_millis(ctx.settings.rds_wait_delay_ms))
+                .await;
+            database = reread().await?;
         }
-        if cluster.status() == Some("available") {
-            return Ok(Readiness::Ready(cluster));
+        if status(&database) == Some("available") {
+            return Ok(Readiness::Ready(database));
         }
     }
     Ok(Readiness::Busy(
-        cluster.status().unwrap_or("unknown").to_owned(),
+        status(&database).unwrap_or("unknown").to_owned(),
     ))
 }
 

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use soar_asff::Finding;
 
-use super::{pause, reconsider_at, snapshot, SnapshotKind, SnapshotState, SNAPSHOT};
+use super::{reconsider_at, snapshot, SnapshotKind, SnapshotState, SNAPSHOT};
 use crate::controls::control_id;
 use crate::{Context, ControlMeta, Outcome, Plan, Remediation, RemediationError, Service};
 
@@ -221,7 +221,7 @@ impl Remediation for EncryptedCopy {
             let mut ready = false;
             for read in 1..=ctx.settings.rds_wait_attempts.max(1) {
                 if read > 1 {
-                    pause(ctx, Duration::from_millis(ctx.settings.rds_wait_delay_ms)).await;
+                    ctx.pause(Duration::from_millis(ctx.settings.rds_wait_delay_ms)).await;
                 }
                 if kind.find(ctx, copy).await?.is_some_and(|c| verified_copy(&c, &progress)) {
                     ready = true;
