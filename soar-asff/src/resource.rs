@@ -335,6 +335,9 @@ asff_object! {
         "AccountId" => account_id: optional<String>,
         /// The key's ID.
         "AccessKeyId" => access_key_id: optional<String>,
+        /// The user the key belongs to: deprecated in favour of
+        /// `PrincipalName`, but what GuardDuty still sends.
+        "UserName" => user_name: optional<String>,
     }
 }
 

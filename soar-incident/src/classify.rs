@@ -84,6 +84,36 @@ pub struct IncidentConfig {
     /// of these are noise: access that AWS's own and the organisation's
     /// managed roles need.
     pub access_analyzer_noise: Vec<String>,
+    /// What the containment playbooks may do, and the names they use.
+    pub containment: ContainmentSettings,
+}
+
+/// What the containment playbooks may do, and the names of what they make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContainmentSettings {
+    /// Whether the EC2 playbook terminates an instance whose incident's
+    /// response is [`Response::Terminate`]. Off by default: the instance is
+    /// quarantined, its termination protection is turned off, and a person
+    /// terminates it.
+    pub terminate_instances: bool,
+    /// The quarantine security group's name: one per VPC, created with no
+    /// rules the first time an instance of that VPC is quarantined, reused
+    /// afterwards.
+    pub quarantine_group_name: String,
+    /// The name of the inline policy that denies everything to sessions
+    /// issued before the incident (`aws:TokenIssueTime`).
+    pub revoke_sessions_policy_name: String,
+}
+
+impl Default for ContainmentSettings {
+    fn default() -> Self {
+        ContainmentSettings {
+            terminate_instances: false,
+            quarantine_group_name: "soar-quarantine".to_owned(),
+            revoke_sessions_policy_name: "soar-revoke-older-sessions".to_owned(),
+        }
+    }
 }
 
 impl Default for IncidentConfig {
@@ -102,6 +132,7 @@ impl Default for IncidentConfig {
                 "aws-controltower-".to_owned(),
                 "stacksets-exec-".to_owned(),
             ],
+            containment: ContainmentSettings::default(),
         }
     }
 }

@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use soar_asff::{
-    AlarmStateChange, CloudTrailDetail, Envelope, Event, Finding, GuardDutyFinding, RecordState,
-    Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
+    AlarmStateChange, AwsIamAccessKeyDetails, CloudTrailDetail, Envelope, Event, Finding,
+    GuardDutyFinding, RecordState, Resource, ResourceDetails, Severity, SeverityLabel, Workflow,
+    WorkflowStatus,
 };
 use soar_core::location::partition_of_region;
 use soar_core::scoring::EventSource;
@@ -396,7 +397,25 @@ fn guardduty_resources(event: &Envelope<GuardDutyFinding>) -> Vec<Resource> {
         }
         Some("AccessKey") => {
             if let Some(key) = text("/accessKeyDetails/accessKeyId") {
-                resources.push(make("AwsIamAccessKey", key));
+                // As GuardDuty's Security Hub integration writes it, with
+                // the principal in the details, where the IAM playbook
+                // reads it.
+                let details = AwsIamAccessKeyDetails {
+                    access_key_id: Some(key.clone()),
+                    principal_id: text("/accessKeyDetails/principalId"),
+                    principal_type: text("/accessKeyDetails/userType"),
+                    principal_name: text("/accessKeyDetails/userName"),
+                    user_name: text("/accessKeyDetails/userName"),
+                    account_id: Some(account.clone()),
+                    ..AwsIamAccessKeyDetails::default()
+                };
+                resources.push(Resource {
+                    details: Some(ResourceDetails {
+                        aws_iam_access_key: Some(Box::new(details)),
+                        ..ResourceDetails::default()
+                    }),
+                    ..make("AwsIamAccessKey", format!("AWS::IAM::AccessKey:{key}"))
+                });
             }
         }
         Some("S3Bucket") => {
@@ -418,13 +437,19 @@ fn guardduty_resources(event: &Envelope<GuardDutyFinding>) -> Vec<Resource> {
         }
         _ => {}
     }
-    // The user of an access key, or whoever the finding names.
-    if let Some(user) = text("/accessKeyDetails/userName") {
-        if text("/accessKeyDetails/userType").as_deref() == Some("IAMUser") {
-            resources.push(make(
+    // The user or role of an access key (GuardDuty names an assumed
+    // role's role in `userName`).
+    if let Some(name) = text("/accessKeyDetails/userName") {
+        match text("/accessKeyDetails/userType").as_deref() {
+            Some("IAMUser") => resources.push(make(
                 "AwsIamUser",
-                format!("arn:{partition}:iam::{account}:user/{user}"),
-            ));
+                format!("arn:{partition}:iam::{account}:user/{name}"),
+            )),
+            Some("AssumedRole") => resources.push(make(
+                "AwsIamRole",
+                format!("arn:{partition}:iam::{account}:role/{name}"),
+            )),
+            _ => {}
         }
     }
     if resources.is_empty() {

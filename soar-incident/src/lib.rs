@@ -7,8 +7,25 @@
 //! ([`findings_of`]).
 //!
 //! `soar-core`'s `decide()` says when a finding is an incident (not a
-//! control check); this crate says what kind. It has no AWS SDK
-//! dependency: the containment playbooks, which do call AWS, build on it.
+//! control check); this crate says what kind, and [`playbook`] contains
+//! it: an instance quarantined with its volumes snapshotted, exposed keys
+//! deactivated and older sessions revoked, a bucket's public access
+//! blocked, each step recorded, and a ticket when a step fails
+//! ([`respond`], [`contain`], [`PlaybookReport::record`]).
+//!
+//! # Features
+//!
+//! | Feature | Default | What it adds | SDK crates |
+//! |---|---|---|---|
+//! | `ec2` | yes | the EC2 compromise playbook | aws-sdk-ec2 |
+//! | `iam` | yes | the credential exposure playbook | aws-sdk-iam |
+//! | `s3` | yes | the S3 exposure playbook (soar-remediate's S3.8) | aws-sdk-s3, aws-sdk-s3control |
+//! | `testkit` | no | soar-remediate's mock contexts, to test playbooks offline | |
+//!
+//! With `default-features = false` the crate has no AWS SDK dependency:
+//! classification, ATT&CK mapping, history patterns, alarms and event
+//! normalisation are plain functions of their input. The playbooks act
+//! through `soar-remediate`'s contexts; [`playbook`] says why.
 //!
 //! ```
 //! use soar_incident::{attack_mapping, classify, Classification, IncidentConfig, IncidentKind};
@@ -38,16 +55,23 @@ mod attack;
 mod classify;
 mod event;
 mod history;
+#[cfg(any(feature = "ec2", feature = "iam", feature = "s3"))]
+pub mod playbook;
 
 pub use alarm::{alarm_finding, domain_of_name, severity_of_name, AlarmSkipped};
 pub use attack::{
     attack_mapping, map_type, AttackMapping, Basis, Tactic, Technique, KNOWN_TYPES, THREAT_PURPOSES,
 };
 pub use classify::{
-    classify, guardduty_types, kind_of_type, Classification, IncidentConfig, IncidentKind, Response,
+    classify, guardduty_types, kind_of_type, Classification, ContainmentSettings, IncidentConfig,
+    IncidentKind, Response,
 };
 pub use event::{cloudtrail_severity, findings_of, NoFinding, SecurityEvent};
 pub use history::{
     history_of, history_pattern, HistoryPattern, PatternClass, Trend, Window, BASELINE_COUNT,
     DECREASING_MIN_PER_WEEK, FREQUENT_RECENT_COUNT, RECURRING_COUNT, TREND_FACTOR, TREND_MIN_COUNT,
 };
+#[cfg(feature = "iam")]
+pub use playbook::revoke_sessions_policy;
+#[cfg(any(feature = "ec2", feature = "iam", feature = "s3"))]
+pub use playbook::{contain, respond, IncidentReport, PlaybookOutcome, PlaybookReport};

@@ -182,6 +182,20 @@ fn native_guardduty_findings_become_the_asff_guardduty_would_send() {
         .map(|r| r.resource_type.as_str())
         .collect();
     assert_eq!(types, ["AwsIamAccessKey", "AwsIamUser"]);
+    let key = &finding.resources[0];
+    assert_eq!(key.id, "AWS::IAM::AccessKey:GeneratedFindingAccessKeyId");
+    let details = key
+        .details
+        .as_ref()
+        .and_then(|d| d.aws_iam_access_key.as_ref())
+        .unwrap();
+    assert_eq!(
+        (
+            details.principal_type.as_deref(),
+            details.principal_name.as_deref()
+        ),
+        (Some("IAMUser"), Some("GeneratedFindingUserName"))
+    );
     assert_eq!(finding.severity.label, Some(SeverityLabel::Medium));
 }
 

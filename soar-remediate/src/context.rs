@@ -532,6 +532,15 @@ impl ContextFactory {
         meta: &ControlMeta,
     ) -> Result<Context, RemediationError> {
         let location = Location::of_finding(finding, Some(meta.resource_type))?;
+        self.context_at(location).await
+    }
+
+    /// A context in `location`, for work that is not one control's: the
+    /// containment playbooks of `soar-incident`, a control of your own.
+    ///
+    /// # Errors
+    /// [`RemediationError::NoSession`] when that account cannot be reached.
+    pub async fn context_at(&self, location: Location) -> Result<Context, RemediationError> {
         let sdk = self.sessions.config_for(&location).await.map_err(|error| {
             RemediationError::NoSession {
                 location: location.clone(),
