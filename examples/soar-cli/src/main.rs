@@ -14,6 +14,7 @@ use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports, Scratchpad};
+use soar_incident::{respond, IncidentConfig};
 use soar_lambda::deployment::{load_sdk_config, Deployment};
 use soar_lambda::settings::LambdaSettings;
 use soar_lambda::{asl, cost, template};
@@ -25,6 +26,8 @@ usage:
   soar score --finding FILE [--config FILE]
   soar remediate --finding FILE [--role-name NAME] [--external-id ID]
                  [--dry-run] [--settings FILE] [--config FILE]
+  soar incident --finding FILE [--role-name NAME] [--external-id ID]
+                [--dry-run] [--settings FILE] [--config FILE]
   soar controls [--json | --markdown]
   soar iam-policy [--controls ID...]
   soar asl [--out DIR]
@@ -49,6 +52,13 @@ anywhere. It prints one JSON object per finding, one per line (a single
 object for one finding). --settings holds the remediation settings, --config
 the AWS retry policy (`aws_retry`). AWS_ENDPOINT_URL points it at an
 emulator.
+
+incident classifies each finding of the event (GuardDuty findings native or
+through Security Hub, CloudTrail, alarms), maps it to MITRE ATT&CK and runs
+its containment playbook in the finding's own account and Region, the same
+way as remediate; --dry-run prints the playbook's plan instead, --settings
+holds the incident settings (soar_incident::IncidentConfig, with its
+`containment`). It prints one JSON object per finding, as remediate does.
 
 asl writes the Step Functions definitions generated from the registry into
 DIR as <name>.asl.json (without --out it prints them). template writes the
@@ -251,17 +261,37 @@ async fn remediate(args: &Args) -> Result<Output, Failure> {
             event.kind()
         )));
     }
-    let settings: Settings = match &args.settings {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
-            let mut deserializer = serde_json::Deserializer::from_str(&text);
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-                Failure::Input(format!("{}: {}: {}", path.display(), e.path(), e.inner()))
-            })?
-        }
-        None => Settings::default(),
+    let settings: Settings = read_settings(args.settings.as_ref())?;
+    let contexts = contexts(args, settings).await?;
+    let registry = Registry::default();
+    let mut printed = Vec::with_capacity(event.findings().len());
+    for finding in event.findings() {
+        let report = remediate_finding(&registry, &contexts, finding, mode(args)).await;
+        printed.push(serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?);
+    }
+    Ok(reports(printed))
+}
+
+/// The settings in `path` (JSON), or the defaults without one; an error
+/// names the member that does not parse.
+fn read_settings<T: serde::de::DeserializeOwned + Default>(
+    path: Option<&PathBuf>,
+) -> Result<T, Failure> {
+    let Some(path) = path else {
+        return Ok(T::default());
     };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| Failure::Input(format!("{}: {}: {}", path.display(), e.path(), e.inner())))
+}
+
+/// Contexts in each finding's own account and Region: the default
+/// credential chain in the caller's own account, and the role `--role-name`
+/// (default: `$SOAR_ROLE_NAME`) assumed in any other. `--config` holds the
+/// AWS retry policy.
+async fn contexts(args: &Args, settings: Settings) -> Result<ContextFactory, Failure> {
     let config = read_config(args.config.as_ref())?;
     // One retry policy for every AWS call: the SDK's standard mode,
     // configured here once.
@@ -275,22 +305,45 @@ async fn remediate(args: &Args) -> Result<Output, Failure> {
     if let Some(external_id) = &args.external_id {
         sessions = sessions.external_id(external_id);
     }
-    let contexts = ContextFactory::new(Arc::new(sessions)).with_settings(settings);
-    let mode = if args.dry_run {
+    Ok(ContextFactory::new(Arc::new(sessions)).with_settings(settings))
+}
+
+fn mode(args: &Args) -> Mode {
+    if args.dry_run {
         Mode::DryRun
     } else {
         Mode::Apply
-    };
-    let registry = Registry::default();
-    let mut reports = Vec::with_capacity(event.findings().len());
-    for finding in event.findings() {
-        let report = remediate_finding(&registry, &contexts, finding, mode).await;
-        reports.push(serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?);
     }
-    Ok(match reports.len() {
+}
+
+/// One report as one JSON document, several as one per line.
+fn reports(mut reports: Vec<Value>) -> Output {
+    match reports.len() {
         1 => Output::Json(reports.remove(0)),
         _ => Output::JsonLines(reports),
-    })
+    }
+}
+
+/// `soar incident`: each finding's classification, ATT&CK mapping and
+/// containment, in the finding's own account and Region.
+async fn incident(args: &Args) -> Result<Output, Failure> {
+    let event = read_event(args.finding.as_ref())?;
+    // GuardDuty, CloudTrail and alarm events become findings first.
+    let findings = soar_incident::findings_of(&event).map_err(|e| Failure::Input(e.to_string()))?;
+    if findings.is_empty() {
+        return Err(Failure::Input(format!(
+            "a {} event carries no finding",
+            event.kind()
+        )));
+    }
+    let config: IncidentConfig = read_settings(args.settings.as_ref())?;
+    let contexts = contexts(args, Settings::default()).await?;
+    let mut printed = Vec::with_capacity(findings.len());
+    for finding in &findings {
+        let report = respond(finding, &config, &contexts, mode(args)).await;
+        printed.push(serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?);
+    }
+    Ok(reports(printed))
 }
 
 /// `soar controls`: every control and what it needs.
@@ -398,6 +451,7 @@ async fn run(args: Args) -> Result<Output, Failure> {
         "process" => process(&args).await.map(Output::Json),
         "score" => score(&args).map(Output::Json),
         "remediate" => remediate(&args).await,
+        "incident" => incident(&args).await,
         "controls" => controls(&args),
         "iam-policy" => iam_policy(&args).map(Output::Json),
         "asl" => asl(&args),
@@ -730,6 +784,40 @@ mod tests {
         let out = json(run(args("remediate --finding @/testdata/asff/securityhub-fsbp-lambda-1-failed.json --dry-run")).await.unwrap());
         assert_eq!(out["outcome"], "ticket");
         assert!(out["reason"].as_str().unwrap().contains("Lambda.1"));
+    }
+
+    #[tokio::test]
+    async fn incident_classifies_maps_and_contains_nothing_it_should_only_notify() {
+        // Native GuardDuty, MEDIUM: notify by default, so no AWS call.
+        let out = json(run(args("incident --finding @/testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json")).await.unwrap());
+        assert_eq!(out["classification"]["kind"], "EC2", "{out}");
+        assert_eq!(out["classification"]["response"], "notify");
+        assert_eq!(out["attack"]["tactic_id"], "TA0011");
+        assert_eq!(out["playbook"]["outcome"], "not_required");
+        assert!(out["playbook"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("notify"));
+    }
+
+    #[tokio::test]
+    async fn incident_rejects_bad_settings_naming_the_member() {
+        let dir =
+            std::env::temp_dir().join(format!("soar-incident-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("incident.json");
+        std::fs::write(&path, r#"{"containment": {"terminate_instance": true}}"#).unwrap();
+        let line = format!(
+            "incident --finding @/testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json --settings {}",
+            path.display()
+        );
+        let Err(Failure::Input(message)) = run(args(&line)).await else {
+            panic!("bad settings were taken")
+        };
+        assert!(
+            message.contains("containment") && message.contains("terminate_instance"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -670,3 +670,114 @@ async fn remediate_fixes_each_rds_and_password_policy_control() {
         Some(14)
     );
 }
+
+/// The native GuardDuty event of the published fixture, about `instance`
+/// in moto's account, at HIGH severity (contain).
+fn guardduty_event_about(instance: &str) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json"
+    );
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["account"] = "123456789012".into();
+    event["detail"]["accountId"] = "123456789012".into();
+    event["detail"]["severity"] = 8.into();
+    event["detail"]["id"] = format!("incident-{instance}").into();
+    event["detail"]["arn"] =
+        format!("arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/incident-{instance}")
+            .into();
+    event["detail"]["resource"]["instanceDetails"]["instanceId"] = instance.into();
+    let file = std::env::temp_dir().join(format!("soar-incident-{instance}.json"));
+    std::fs::write(&file, event.to_string()).unwrap();
+    file.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs the moto emulator: run scripts/test-all.sh"]
+async fn incident_quarantines_the_instance_of_a_native_guardduty_event() {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.77.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.77.1.0/24")
+        .send()
+        .await
+        .unwrap();
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(subnet.subnet().unwrap().subnet_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let instance = run.instances()[0].instance_id().unwrap().to_owned();
+    let event = guardduty_event_about(&instance);
+
+    let (code, planned, stderr) = soar(&["incident", "--finding", &event, "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        planned["classification"]["response"], "contain",
+        "{planned}"
+    );
+    assert_eq!(planned["playbook"]["outcome"], "planned", "{planned}");
+    let steps: Vec<&str> = planned["playbook"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["change"]["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "tag_instance",
+            "snapshot_volume",
+            "quarantine_group",
+            "isolate_interface"
+        ]
+    );
+
+    let (code, contained, stderr) = soar(&["incident", "--finding", &event]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(contained["playbook"]["outcome"], "contained", "{contained}");
+    assert_eq!(
+        contained["playbook"]["account_id"],
+        Value::Null,
+        "the location is nested"
+    );
+    assert_eq!(
+        contained["playbook"]["location"]["account_id"],
+        "123456789012"
+    );
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .unwrap();
+    let groups = &described.reservations()[0].instances()[0].network_interfaces()[0];
+    let names: Vec<&str> = groups
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_name())
+        .collect();
+    assert_eq!(names, ["soar-quarantine"]);
+
+    let (_, again, _) = soar(&["incident", "--finding", &event]);
+    assert_eq!(
+        again["playbook"]["steps"],
+        Value::Array(Vec::new()),
+        "{again}"
+    );
+}
