@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use soar_asff::{Finding, SeverityLabel};
+use soar_core::{Decision, Scratchpad};
 
 /// The kind of resource an incident is about, which picks its playbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -268,6 +269,90 @@ pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
         kind,
         response,
         reason: format!("{about}, severity {}", severity.as_str()),
+    }
+}
+
+/// Classifies the finding of a Scratchpad that `soar-core` decided is an
+/// incident, and records the classification: noise becomes a suppression
+/// (decision `suppress_finding`, with the reason), and an incident gets its
+/// kind and response added to the decision reason. Any other decision is
+/// left alone: `None`.
+///
+/// ```
+/// use soar_core::{Decision, Scratchpad};
+/// use soar_incident::{classify_scratchpad, Classification, IncidentConfig};
+///
+/// let finding = soar_asff::Finding::from_str(r#"{
+///   "SchemaVersion": "2018-10-08", "Id": "aa-1", "AwsAccountId": "111111111111",
+///   "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/access-analyzer",
+///   "GeneratorId": "aa", "Types": ["Effects/Data Exposure"],
+///   "CreatedAt": "2026-12-01T00:00:00Z", "UpdatedAt": "2026-12-01T00:00:00Z",
+///   "Severity": {"Label": "LOW"}, "Title": "AwsIamRole/AWSServiceRoleForSupport allows cross-account access",
+///   "Description": "d", "Resources": [{"Type": "AwsIamRole", "Id": "arn:aws:iam::111111111111:role/aws-service-role/AWSServiceRoleForSupport"}]
+/// }"#)?;
+/// let mut pad = Scratchpad::new(finding);
+/// pad.decision = Some(Decision::Incident);
+/// let classification = classify_scratchpad(&mut pad, &IncidentConfig::default());
+/// assert!(matches!(classification, Some(Classification::Suppress { .. })));
+/// assert_eq!(pad.decision, Some(Decision::SuppressFinding));
+/// assert!(pad.actions.suppress_finding);
+/// # Ok::<(), soar_asff::Error>(())
+/// ```
+pub fn classify_scratchpad(
+    pad: &mut Scratchpad,
+    config: &IncidentConfig,
+) -> Option<Classification> {
+    if pad.decision != Some(Decision::Incident) {
+        return None;
+    }
+    let classification = classify(&pad.finding, config);
+    let said = match &classification {
+        Classification::Suppress { reason } => {
+            pad.decision = Some(Decision::SuppressFinding);
+            pad.actions.suppress_finding = true;
+            format!("noise, suppressed: {reason}")
+        }
+        Classification::Incident {
+            kind,
+            response,
+            reason,
+        } => format!(
+            "{} incident, response {} ({reason})",
+            kind.name(),
+            response.name()
+        ),
+    };
+    pad.decision_reason = Some(match pad.decision_reason.take() {
+        Some(before) => format!("{before}; {said}"),
+        None => said,
+    });
+    Some(classification)
+}
+
+impl IncidentKind {
+    /// The kind's name, as it is serialised: `EC2`, `IAMUser`, `S3`, `EKS`,
+    /// `Generic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IncidentKind::Ec2 => "EC2",
+            IncidentKind::IamUser => "IAMUser",
+            IncidentKind::S3 => "S3",
+            IncidentKind::Eks => "EKS",
+            IncidentKind::Generic => "Generic",
+        }
+    }
+}
+
+impl Response {
+    /// The response's name, as it is serialised: `terminate`, `contain`,
+    /// `notify`, `ticket`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Response::Terminate => "terminate",
+            Response::Contain => "contain",
+            Response::Notify => "notify",
+            Response::Ticket => "ticket",
+        }
     }
 }
 

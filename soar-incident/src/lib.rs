@@ -63,8 +63,8 @@ pub use attack::{
     attack_mapping, map_type, AttackMapping, Basis, Tactic, Technique, KNOWN_TYPES, THREAT_PURPOSES,
 };
 pub use classify::{
-    classify, guardduty_types, kind_of_type, Classification, ContainmentSettings, IncidentConfig,
-    IncidentKind, Response,
+    classify, classify_scratchpad, guardduty_types, kind_of_type, Classification,
+    ContainmentSettings, IncidentConfig, IncidentKind, Response,
 };
 pub use event::{cloudtrail_severity, findings_of, NoFinding, SecurityEvent};
 pub use history::{

@@ -165,7 +165,7 @@ pub enum FindingPath {
     Ticket,
     /// A failed control, remediated.
     Remediate,
-    /// An incident, ticketed.
+    /// An incident, contained and ticketed.
     Incident,
 }
 
@@ -640,7 +640,7 @@ mod tests {
                 ("suppress", 4, 2),
                 ("ticket", 4, 2),
                 ("remediate", 6, 3),
-                ("incident", 4, 2)
+                ("incident", 5, 3)
             ]
         );
         // Fetch, Sweep, MorePages, NextPage.

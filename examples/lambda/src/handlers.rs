@@ -8,6 +8,7 @@ use soar_asff::Event;
 use soar_core::pipeline::workflow_update;
 use soar_core::ports::{EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord};
 use soar_core::{ControlAction, Decision, Pipeline, Scratchpad, Timestamp};
+use soar_incident::IncidentConfig;
 use soar_remediate::{remediate_finding, ContextFactory, Mode, Outcome, Registry};
 
 /// Why a handler failed. Step Functions' `Catch` and `Retry` match on
@@ -60,11 +61,20 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 /// GuardDuty, CloudTrail, CloudWatch alarm or AWS Health event, which
 /// becomes one ([`soar_incident::findings_of`]).
 ///
+/// An incident is classified ([`soar_incident::classify_scratchpad`]):
+/// noise (ignored products, IAM Access Analyzer findings about AWS's own
+/// roles) is suppressed, and an incident's kind and response join the
+/// decision reason.
+///
 /// # Errors
 /// [`HandlerError::InvalidInput`] with the JSON path of what does not parse,
 /// and for events with no finding or several (the state machine maps over
 /// `detail.findings`, one finding per call).
-pub async fn decide(input: Value, pipeline: &Pipeline<'_>) -> Result<Scratchpad, HandlerError> {
+pub async fn decide(
+    input: Value,
+    pipeline: &Pipeline<'_>,
+    incidents: &IncidentConfig,
+) -> Result<Scratchpad, HandlerError> {
     let bytes =
         serde_json::to_vec(&input).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
     let event = Event::parse(&bytes).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
@@ -79,10 +89,11 @@ pub async fn decide(input: Value, pipeline: &Pipeline<'_>) -> Result<Scratchpad,
         )));
     }
     let finding = findings.remove(0);
-    let pad = pipeline
+    let mut pad = pipeline
         .process(finding)
         .await
         .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    soar_incident::classify_scratchpad(&mut pad, incidents);
     tracing::info!(
         finding = %pad.finding.id,
         decision = ?pad.decision,
@@ -139,6 +150,51 @@ pub async fn remediate(
     pad
 }
 
+/// `soar-remediate`, for an incident: classifies it, maps it to ATT&CK and
+/// runs its containment playbook in the finding's own account and Region,
+/// and records the trail in the Scratchpad
+/// ([`soar_incident::PlaybookReport::record`]).
+///
+/// Never fails: a containment that is not complete sets
+/// `actions.autoremediation_not_done` with what is left in
+/// `messages.actions_required`, and the incident is ticketed with it.
+pub async fn contain(
+    mut pad: Scratchpad,
+    incidents: &IncidentConfig,
+    contexts: &ContextFactory,
+) -> Scratchpad {
+    let report = soar_incident::respond(&pad.finding, incidents, contexts, Mode::Apply).await;
+    let outcome = serde_json::to_value(&report.playbook.outcome).unwrap_or_default();
+    tracing::info!(
+        finding = %pad.finding.id,
+        outcome = %outcome["outcome"],
+        steps = report.playbook.steps.len(),
+        "containment ran"
+    );
+    if let soar_incident::Classification::Suppress { reason } = &report.classification {
+        pad.actions.suppress_finding = true;
+        append_reason(&mut pad, reason);
+    }
+    report.playbook.record(&mut pad);
+    pad
+}
+
+/// `soar-remediate`: [`contain`] for an incident, [`remediate`] otherwise.
+pub async fn act(
+    pad: Scratchpad,
+    registry: &Registry,
+    contexts: &ContextFactory,
+    incidents: &IncidentConfig,
+) -> Scratchpad {
+    // Boxed: the two futures are deep enough together to overflow the
+    // compiler's layout query in the binary's async block.
+    if pad.decision == Some(Decision::Incident) {
+        Box::pin(contain(pad, incidents, contexts)).await
+    } else {
+        Box::pin(remediate(pad, registry, contexts)).await
+    }
+}
+
 fn append_reason(pad: &mut Scratchpad, reason: &str) {
     pad.decision_reason = Some(match pad.decision_reason.take() {
         Some(before) => format!("{before}; {reason}"),
@@ -192,6 +248,9 @@ pub async fn update(
     }
     let now = ports.now.0;
     let expires_at = now + ports.retention_seconds;
+    // Whether a step before this one (a containment) did something.
+    let acted =
+        pad.messages.actions_taken != soar_core::scratchpad::Messages::default().actions_taken;
     if let Some(error) = pad.error.take() {
         // A step failed and the state machine caught it: say so in the ticket.
         pad.actions.autoremediation_not_done = true;
@@ -206,7 +265,15 @@ pub async fn update(
             .records
             .open_ticket_once(&new_ticket(&pad, now, expires_at))
             .await?;
-        pad.messages.actions_taken = format!("Ticket {} is open.", ticket.ticket_id);
+        // After what a containment did, which the ticket must not hide.
+        let opened = format!("Ticket {} is open.", ticket.ticket_id);
+        pad.messages.actions_taken = if pad.messages.actions_taken
+            == soar_core::scratchpad::Messages::default().actions_taken
+        {
+            opened
+        } else {
+            format!("{} {opened}", pad.messages.actions_taken)
+        };
         ticket_id = Some(ticket.ticket_id.clone());
         pad.db.ticket = Some(ticket);
     }
@@ -218,24 +285,17 @@ pub async fn update(
             pad.db.ticket = Some(ticket);
         }
     }
-    if pad.actions.remediated || pad.actions.autoremediation_not_done {
+    if let Some((table, kind, outcome)) = event_record(&pad, acted) {
         let record = EventRecord {
             finding_id: pad.finding.id.clone(),
             account_id: pad.account.id.clone(),
-            kind: pad.control_id.clone().unwrap_or_default(),
-            outcome: if pad.actions.autoremediation_not_done {
-                "ticket".to_owned()
-            } else {
-                "remediated".to_owned()
-            },
+            kind,
+            outcome: outcome.to_owned(),
             penalty_score: pad.penalty_score,
             at: now,
             expires_at,
         };
-        ports
-            .records
-            .put_event(RecordKind::Autoremediation, &record)
-            .await?;
+        ports.records.put_event(table, &record).await?;
     }
     if let Some(change) = workflow_update(&pad, ticket_id.as_deref()) {
         let report = ports.updater.update(&change).await?;
@@ -247,6 +307,34 @@ pub async fn update(
         }
     }
     Ok(pad)
+}
+
+/// The record a finding leaves, if any: an incident in the incidents table,
+/// by its GuardDuty type (what [`soar_incident::history_of`] reads), as
+/// `escalated`, `contained` (a playbook step ran, `acted`) or `notified`;
+/// a remediation in the autoremediations table, by control, as `ticket` or
+/// `remediated`.
+fn event_record(pad: &Scratchpad, acted: bool) -> Option<(RecordKind, String, &'static str)> {
+    let not_done = pad.actions.autoremediation_not_done;
+    if pad.decision == Some(Decision::Incident) && !pad.actions.suppress_finding {
+        let kind = soar_incident::guardduty_types(&pad.finding)
+            .into_iter()
+            .next()
+            .or_else(|| pad.finding.types.first().cloned())
+            .unwrap_or_default();
+        let outcome = match (not_done, acted) {
+            (true, _) => "escalated",
+            (false, true) => "contained",
+            (false, false) => "notified",
+        };
+        return Some((RecordKind::Incident, kind, outcome));
+    }
+    if pad.actions.remediated || not_done {
+        let outcome = if not_done { "ticket" } else { "remediated" };
+        let kind = pad.control_id.clone().unwrap_or_default();
+        return Some((RecordKind::Autoremediation, kind, outcome));
+    }
+    None
 }
 
 /// The ticket for a finding: its ID is derived from the finding ID, so the
@@ -436,7 +524,13 @@ mod tests {
         let memory = Memory::new();
         let config = remediating();
         let finding = fixture("asff/securityhub-fsbp-s3-8-failed.json");
-        let pad = decide(finding, &memory.pipeline(&config)).await.unwrap();
+        let pad = decide(
+            finding,
+            &memory.pipeline(&config),
+            &IncidentConfig::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(pad.decision, Some(Decision::FailedControl));
         assert_eq!(pad.control_action, Some(ControlAction::Remediate));
         assert_eq!(pad.control_id.as_deref(), Some("S3.8"));
@@ -453,17 +547,27 @@ mod tests {
         let pipeline = memory.pipeline(&config);
         let one = fixture("eventbridge/securityhub-imported-fsbp-ec2-7.json");
         assert_eq!(
-            decide(one, &pipeline).await.unwrap().control_id.as_deref(),
+            decide(one, &pipeline, &IncidentConfig::default())
+                .await
+                .unwrap()
+                .control_id
+                .as_deref(),
             Some("EC2.7")
         );
         let three =
             fixture("eventbridge/securityhub-custom-action-cis120-1-16-three-findings.json");
-        let error = decide(three, &pipeline).await.unwrap_err();
-        assert_eq!(error.name(), "soar.InvalidInput");
-        assert!(error.to_string().contains("3 findings"), "{error}");
-        let error = decide(json!({"SchemaVersion": "2018-10-08", "Id": 5}), &pipeline)
+        let error = decide(three, &pipeline, &IncidentConfig::default())
             .await
             .unwrap_err();
+        assert_eq!(error.name(), "soar.InvalidInput");
+        assert!(error.to_string().contains("3 findings"), "{error}");
+        let error = decide(
+            json!({"SchemaVersion": "2018-10-08", "Id": 5}),
+            &pipeline,
+            &IncidentConfig::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(error.to_string().contains("Id"), "{error}");
         let diagnostic = lambda_runtime::Diagnostic::from(error);
         assert_eq!(diagnostic.error_type, "soar.InvalidInput");
@@ -478,13 +582,16 @@ mod tests {
             "eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json",
             "eventbridge/cloudtrail-console-signin-root.json",
         ] {
-            let pad = decide(fixture(file), &pipeline).await.unwrap();
+            let pad = decide(fixture(file), &pipeline, &IncidentConfig::default())
+                .await
+                .unwrap();
             assert_eq!(pad.decision, Some(Decision::Incident), "{file}");
             assert!(pad.triage.is_some(), "{file}");
         }
         let pad = decide(
             fixture("eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json"),
             &pipeline,
+            &IncidentConfig::default(),
         )
         .await
         .unwrap();
@@ -558,6 +665,150 @@ mod tests {
             pad.messages.actions_required
         );
         assert!(needs_ticket(&pad));
+    }
+
+    fn iam_incident() -> Scratchpad {
+        let mut finding =
+            fixture_finding("eventbridge/guardduty-finding-iamuser-tor-ip-caller.json");
+        finding.severity = soar_asff::Severity::from_label(soar_asff::SeverityLabel::High);
+        finding.aws_account_id = TEST_ACCOUNT.to_owned();
+        let mut pad = Scratchpad::new(finding);
+        pad.account.id = TEST_ACCOUNT.to_owned();
+        pad.decision = Some(Decision::Incident);
+        pad
+    }
+
+    fn fixture_finding(file: &str) -> Finding {
+        let bytes = serde_json::to_vec(&fixture(file)).unwrap();
+        let event = Event::parse(&bytes).unwrap();
+        soar_incident::findings_of(&event).unwrap().remove(0)
+    }
+
+    #[tokio::test]
+    async fn an_incident_is_contained_then_ticketed_with_its_trail_and_recorded_by_type() {
+        let me = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
+                .arn("arn:aws:sts::111111111111:assumed-role/SoarRemediation/soar")
+                .build()
+        });
+        let keys = mock!(aws_sdk_iam::Client::list_access_keys)
+            .match_requests(|r| r.user_name() == Some("GeneratedFindingUserName"))
+            .then_output(|| {
+                aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput::builder()
+                    .access_key_metadata(
+                        aws_sdk_iam::types::AccessKeyMetadata::builder()
+                            .access_key_id("GeneratedFindingAccessKeyId")
+                            .status(aws_sdk_iam::types::StatusType::Active)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap()
+            });
+        let off = mock!(aws_sdk_iam::Client::update_access_key)
+            .match_requests(|r| r.access_key_id() == Some("GeneratedFindingAccessKeyId"))
+            .then_output(|| {
+                aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput::builder().build()
+            });
+        let policy = mock!(aws_sdk_iam::Client::put_user_policy).then_output(|| {
+            aws_sdk_iam::operation::put_user_policy::PutUserPolicyOutput::builder().build()
+        });
+        let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in [&me, &keys, &off, &policy] {
+            mocks = mocks.with_rule(rule);
+        }
+        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
+        let contexts = ContextFactory::new(Arc::new(sessions)).with_interceptor(
+            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
+        );
+        let pad = act(
+            iam_incident(),
+            &Registry::default(),
+            &contexts,
+            &IncidentConfig::default(),
+        )
+        .await;
+        assert_eq!((off.num_calls(), policy.num_calls()), (1, 1));
+        assert!(!pad.actions.autoremediation_not_done, "{:?}", pad.messages);
+        assert!(pad
+            .messages
+            .actions_taken
+            .starts_with("Deactivated access key GeneratedFindingAccessKeyId"));
+
+        let memory = Memory::new();
+        let pad = update(pad, memory.update_ports()).await.unwrap();
+        assert!(
+            pad.messages
+                .actions_taken
+                .contains("Deactivated access key")
+                && pad.messages.actions_taken.ends_with("is open."),
+            "the trail and the ticket: {}",
+            pad.messages.actions_taken
+        );
+        assert_eq!(memory.records.tickets().len(), 1);
+        let events = memory.records.events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, RecordKind::Incident);
+        assert_eq!(
+            (events[0].1.kind.as_str(), events[0].1.outcome.as_str()),
+            ("UnauthorizedAccess:IAMUser/TorIPCaller", "contained")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_incident_that_cannot_be_contained_is_ticketed_as_escalated() {
+        // No session in the finding's account: nothing is called.
+        let sessions = AmbientSessions::new(test_sdk_config(), "222222222222");
+        let contexts = ContextFactory::new(Arc::new(sessions));
+        let pad = act(
+            iam_incident(),
+            &Registry::default(),
+            &contexts,
+            &IncidentConfig::default(),
+        )
+        .await;
+        assert!(pad.actions.autoremediation_not_done);
+        assert!(
+            pad.messages
+                .actions_required
+                .contains("Containment is not complete"),
+            "{}",
+            pad.messages.actions_required
+        );
+        let memory = Memory::new();
+        update(pad, memory.update_ports()).await.unwrap();
+        assert_eq!(memory.records.tickets().len(), 1);
+        assert_eq!(memory.records.events()[0].1.outcome, "escalated");
+    }
+
+    #[tokio::test]
+    async fn decide_suppresses_incident_noise_by_its_classification() {
+        let memory = Memory::new();
+        let config = Config::default();
+        let pipeline = memory.pipeline(&config);
+        let ignoring = IncidentConfig {
+            ignored_products: vec!["GuardDuty".to_owned()],
+            ..IncidentConfig::default()
+        };
+        let event = fixture("eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json");
+        let pad = decide(event.clone(), &pipeline, &ignoring).await.unwrap();
+        assert_eq!(pad.decision, Some(Decision::SuppressFinding));
+        assert!(pad.actions.suppress_finding);
+        assert!(pad
+            .decision_reason
+            .as_deref()
+            .unwrap()
+            .contains("ignored_products"));
+        let pad = decide(event, &pipeline, &IncidentConfig::default())
+            .await
+            .unwrap();
+        assert!(
+            pad.decision_reason
+                .as_deref()
+                .unwrap()
+                .contains("EC2 incident, response notify"),
+            "{:?}",
+            pad.decision_reason
+        );
     }
 
     fn ticketed_pad() -> Scratchpad {

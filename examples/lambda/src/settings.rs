@@ -10,6 +10,7 @@
 //! | --- | --- | --- |
 //! | `SOAR_CONFIG` | `{}` | The pipeline configuration, as JSON ([`soar_core::Config`]). |
 //! | `SOAR_REMEDIATION_SETTINGS` | `{}` | The remediation settings, as JSON ([`soar_remediate::Settings`]). |
+//! | `SOAR_INCIDENT_SETTINGS` | `{}` | The incident classification and containment settings, as JSON ([`soar_incident::IncidentConfig`]). |
 //! | `SOAR_AUTO_REMEDIATION` | from `SOAR_CONFIG` (off) | `true` or `false`: the auto-remediation switch. |
 //! | `SOAR_ENABLED_CONTROLS` | from `SOAR_CONFIG` (none) | Comma-separated control IDs to fix automatically, or `*`. |
 //! | `SOAR_DESTRUCTIVE_CONTROLS` | from the JSON (none) | Comma-separated destructive control IDs that may run; set in both the pipeline configuration and the remediation settings, so the two agree. |
@@ -24,6 +25,7 @@
 
 use soar_core::aws::TableNames;
 use soar_core::{Config, DestructiveControls};
+use soar_incident::IncidentConfig;
 use soar_remediate::Settings;
 
 /// A variable that does not parse, and why.
@@ -43,6 +45,8 @@ pub struct LambdaSettings {
     pub config: Config,
     /// The remediation settings.
     pub remediation: Settings,
+    /// The incident classification and containment settings.
+    pub incident: IncidentConfig,
     /// The role assumed in member accounts.
     pub role_name: Option<String>,
     /// The external ID for `AssumeRole`.
@@ -80,16 +84,12 @@ impl LambdaSettings {
             })?,
             None => Config::default(),
         };
-        let mut remediation: Settings = match text("SOAR_REMEDIATION_SETTINGS") {
-            Some(json) => {
-                let mut deserializer = serde_json::Deserializer::from_str(&json);
-                serde_path_to_error::deserialize(&mut deserializer).map_err(|e| SettingsError {
-                    variable: "SOAR_REMEDIATION_SETTINGS",
-                    message: format!("{}: {}", e.path(), e.inner()),
-                })?
-            }
-            None => Settings::default(),
-        };
+        let mut remediation: Settings = json_setting(
+            "SOAR_REMEDIATION_SETTINGS",
+            text("SOAR_REMEDIATION_SETTINGS"),
+        )?;
+        let incident: IncidentConfig =
+            json_setting("SOAR_INCIDENT_SETTINGS", text("SOAR_INCIDENT_SETTINGS"))?;
         if let Some(value) = text("SOAR_AUTO_REMEDIATION") {
             config.auto_remediation.enabled = boolean("SOAR_AUTO_REMEDIATION", &value)?;
         }
@@ -126,6 +126,7 @@ impl LambdaSettings {
         Ok(LambdaSettings {
             config,
             remediation,
+            incident,
             role_name: text("SOAR_ROLE_NAME"),
             external_id: text("SOAR_EXTERNAL_ID"),
             organizations,
@@ -138,6 +139,22 @@ impl LambdaSettings {
             sweep_page_size: i32::try_from(sweep_page_size).unwrap_or(50),
         })
     }
+}
+
+/// The JSON settings in `value`, or the defaults when it is unset; an
+/// error names the variable and the member that does not parse.
+fn json_setting<T: serde::de::DeserializeOwned + Default>(
+    variable: &'static str,
+    value: Option<String>,
+) -> Result<T, SettingsError> {
+    let Some(json) = value else {
+        return Ok(T::default());
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(&json);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| SettingsError {
+        variable,
+        message: format!("{}: {}", e.path(), e.inner()),
+    })
 }
 
 fn boolean(variable: &'static str, value: &str) -> Result<bool, SettingsError> {

@@ -23,6 +23,7 @@ use soar_remediate::{remediate_finding, ContextFactory, ControlMeta, Mode, Regis
 const USAGE: &str = "\
 usage:
   soar process --finding FILE [--dry-run | --aws] [--config FILE]
+               [--settings FILE]
   soar score --finding FILE [--config FILE]
   soar remediate --finding FILE [--role-name NAME] [--external-id ID]
                  [--dry-run] [--settings FILE] [--config FILE]
@@ -42,7 +43,8 @@ CloudWatch alarm and AWS Health events, as the findings they become
 pipeline as the soar-decide Lambda, on the real ports (AWS Organizations,
 DynamoDB, Security Hub) of the account the default credential chain gives,
 configured by the same SOAR_* environment variables (--config replaces
-SOAR_CONFIG).
+SOAR_CONFIG). Incidents are classified, with the incident settings of
+--settings offline and of SOAR_INCIDENT_SETTINGS with --aws.
 
 remediate fixes each finding of the event in the finding's own account and
 Region: with the default credential chain in the caller's own account, and
@@ -183,18 +185,24 @@ async fn process(args: &Args) -> Result<Value, Failure> {
         remediable: &remediable,
     };
     let pipeline = Pipeline::new(&config, ports);
-    decide_all(&pipeline, pads).await
+    let incidents: IncidentConfig = read_settings(args.settings.as_ref())?;
+    decide_all(&pipeline, pads, &incidents).await
 }
 
 /// The decided Scratchpad of each pad, as one JSON value (an array for
 /// several).
-async fn decide_all(pipeline: &Pipeline<'_>, pads: Vec<Scratchpad>) -> Result<Value, Failure> {
+async fn decide_all(
+    pipeline: &Pipeline<'_>,
+    pads: Vec<Scratchpad>,
+    incidents: &IncidentConfig,
+) -> Result<Value, Failure> {
     let mut decided = Vec::with_capacity(pads.len());
     for pad in pads {
-        let pad = pipeline
+        let mut pad = pipeline
             .process(pad.finding)
             .await
             .map_err(|e| Failure::Internal(e.to_string()))?;
+        soar_incident::classify_scratchpad(&mut pad, incidents);
         decided.push(serde_json::to_value(&pad).map_err(|e| Failure::Internal(e.to_string()))?);
     }
     Ok(match decided.len() {
@@ -217,7 +225,7 @@ async fn process_on_aws(
     let sdk = load_sdk_config(&settings.config.aws_retry).await;
     let deployment = Deployment::new(settings, sdk);
     let pipeline = deployment.pipeline();
-    decide_all(&pipeline, pads).await
+    decide_all(&pipeline, pads, &deployment.settings.incident).await
 }
 
 /// `soar score`: the penalty of each finding and the triage of the event.

@@ -430,7 +430,7 @@ pub async fn contain(
             reason,
         } => {
             let mut report = PlaybookReport::ended(PlaybookOutcome::NotRequired {
-                reason: format!("the response is {} ({reason})", response_name(*response)),
+                reason: format!("the response is {} ({reason})", response.name()),
             });
             (report.kind, report.response) = (Some(*kind), Some(*response));
             return report;
@@ -485,15 +485,6 @@ pub async fn contain(
             notes: plan.notes,
             outcome: PlaybookOutcome::Planned,
         },
-    }
-}
-
-fn response_name(response: Response) -> &'static str {
-    match response {
-        Response::Terminate => "terminate",
-        Response::Contain => "contain",
-        Response::Notify => "notify",
-        Response::Ticket => "ticket",
     }
 }
 

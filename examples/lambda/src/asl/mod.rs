@@ -13,7 +13,7 @@
 //! | --- | --- | --- | --- |
 //! | `asff-processor` | Express | an EventBridge `Security Hub Findings - Imported` or `Custom Action` event | maps over `detail.findings`: decide, route, remediate or update |
 //! | `autoremediation` | Express | a decided Scratchpad | the remediation `Dispatch`, then the update |
-//! | `incident` | Express | a Scratchpad whose decision is `incident` | tickets it through `soar-update` |
+//! | `incident` | Express | a Scratchpad whose decision is `incident` | contains it through `soar-remediate`, then tickets it through `soar-update` |
 //! | `backlog-sweep` | Standard | `{"concurrency"?, "next_token"?}` | pages through the open findings and processes each like the processor |
 //!
 //! # Routing
@@ -28,7 +28,7 @@
 //! | `decision` `failed_control`, `control_action` `remediate` | `Dispatch` |
 //! | `decision` `failed_control`, `control_action` `ticket` | `Update` (ticket) |
 //! | `decision` `close_ticket` | `Update` (closes the ticket) |
-//! | `decision` `incident` | the incident states (`TicketIncident`) |
+//! | `decision` `incident` | the incident states (`Contain`, then `TicketIncident`) |
 //! | anything else (`do_nothing`, `reconsider_later`) | `Done` |
 //!
 //! `Dispatch` sends every control ID of the registry to `Remediate`; an
@@ -165,6 +165,8 @@ pub mod states {
     pub const AUTOREMEDIATION_NOT_DONE: &str = "AutoremediationNotDone";
     /// `soar-update`: ticket, record, Security Hub workflow.
     pub const UPDATE: &str = "Update";
+    /// `soar-remediate` for an incident: its containment playbook.
+    pub const CONTAIN: &str = "Contain";
     /// `soar-update` for an incident.
     pub const TICKET_INCIDENT: &str = "TicketIncident";
     /// The end of a finding that needs nothing more.
@@ -573,17 +575,36 @@ fn remediation(registry: &Registry) -> Fragment {
         .state(states::UPDATE, update)
 }
 
-/// What an incident goes through. Today soar-update tickets it;
-/// soar-incident's containment will go before the ticket.
+/// What an incident goes through: soar-remediate runs its containment
+/// playbook (which records every step, and notes what is left when a step
+/// fails), then soar-update tickets it with that trail. A containment that
+/// raises after its retries is caught and ticketed with the error.
 fn incident_states() -> Fragment {
-    Fragment::new(states::TICKET_INCIDENT).state(
-        states::TICKET_INCIDENT,
-        lambda_task(
-            Function::Update,
-            "soar-update: tickets the incident and writes the Security Hub workflow.",
-            Then::End,
-        ),
-    )
+    let mut contain = lambda_task(
+        Function::Remediate,
+        "soar-remediate: the incident's containment playbook, in the finding's own account and Region.",
+        Then::Next(states::TICKET_INCIDENT),
+    );
+    if let Some(object) = contain.as_object_mut() {
+        object.insert(
+            "Catch".to_owned(),
+            json!([{
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": "$.error",
+                "Next": states::TICKET_INCIDENT,
+            }]),
+        );
+    }
+    Fragment::new(states::CONTAIN)
+        .state(states::CONTAIN, contain)
+        .state(
+            states::TICKET_INCIDENT,
+            lambda_task(
+                Function::Update,
+                "soar-update: tickets the incident and writes the Security Hub workflow.",
+                Then::End,
+            ),
+        )
 }
 
 fn processor(registry: &Registry) -> StateMachine {

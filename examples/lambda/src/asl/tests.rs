@@ -261,8 +261,8 @@ fn every_task_has_exactly_the_shared_retry() {
             count += 1;
         }
     }
-    // processor 4, autoremediation 2, incident 1, sweep 4 + Fetch + ContinueAsNew.
-    assert_eq!(count, 13);
+    // processor 5, autoremediation 2, incident 2, sweep 5 + Fetch + ContinueAsNew.
+    assert_eq!(count, 16);
     let retrier = &RETRY.to_json()[0];
     for member in [
         "IntervalSeconds",
@@ -306,12 +306,19 @@ fn every_remediation_task_catches_everything_into_the_ticket_path() {
             if task["Parameters"]["FunctionName"] != Function::Remediate.arn_placeholder() {
                 continue;
             }
+            // A remediation that raises is ticketed as not done; a
+            // containment that raises is ticketed with its incident.
+            let ticket_path = if name == states::CONTAIN {
+                states::TICKET_INCIDENT
+            } else {
+                states::AUTOREMEDIATION_NOT_DONE
+            };
             assert_eq!(
                 task["Catch"],
                 json!([{
                     "ErrorEquals": ["States.ALL"],
                     "ResultPath": "$.error",
-                    "Next": "AutoremediationNotDone",
+                    "Next": ticket_path,
                 }]),
                 "{}: {name}",
                 machine.name
@@ -319,7 +326,9 @@ fn every_remediation_task_catches_everything_into_the_ticket_path() {
             count += 1;
         }
     }
-    assert_eq!(count, 3, "processor, autoremediation and sweep");
+    // Remediate and Contain in the processor and the sweep, Remediate in
+    // autoremediation, Contain in incident.
+    assert_eq!(count, 6);
 }
 
 #[test]
@@ -340,10 +349,7 @@ fn the_shared_states_are_the_same_in_every_machine() {
         machine(names::AUTOREMEDIATION).definition["StartAt"],
         "Dispatch"
     );
-    assert_eq!(
-        machine(names::INCIDENT).definition["StartAt"],
-        "TicketIncident"
-    );
+    assert_eq!(machine(names::INCIDENT).definition["StartAt"], "Contain");
 }
 
 /// Step Functions' own checks, as far as these machines need them.
@@ -551,7 +557,12 @@ async fn the_processor_routes_each_decision_of_the_real_pipeline() {
             open_ticket: true,
             ..case(passed, &plain, "close_ticket", &["Update"])
         },
-        case(guardduty, &plain, "incident", &["TicketIncident"]),
+        case(
+            guardduty,
+            &plain,
+            "incident",
+            &["Contain", "TicketIncident"],
+        ),
         case(guardduty, &deferred, "do_nothing", &["Done"]),
         case(
             "health-ses-event-finding-doc.json",
@@ -622,8 +633,9 @@ fn the_processor_handles_every_finding_of_the_event() {
     let mut lambdas = Lambdas::new(decided.clone());
     let event = json!({"detail": {"findings": [decided["finding"], decided["finding"], decided["finding"]]}});
     let run = run_machine(names::PROCESSOR, event.clone(), &mut lambdas);
-    assert_eq!(run.path_at(1).len(), 9);
-    assert_eq!(lambdas.calls.len(), 6);
+    // Decide, Route, Contain, TicketIncident for each.
+    assert_eq!(run.path_at(1).len(), 12);
+    assert_eq!(lambdas.calls.len(), 9);
     assert_eq!(run.output, event, "the Map keeps no results");
 }
 

@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deployment = Deployment::from_env().await?;
     let pipeline = deployment.pipeline();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        decide(event.payload, &pipeline)
+        decide(event.payload, &pipeline, &deployment.settings.incident)
     }))
     .await
 }

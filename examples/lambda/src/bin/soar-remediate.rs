@@ -1,9 +1,10 @@
-//! `soar-remediate`: the finding's control, in its own account and Region.
+//! `soar-remediate`: the finding's control, or an incident's containment,
+//! in the finding's own account and Region.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use soar_core::Scratchpad;
 use soar_lambda::deployment::{init_logs, Deployment};
-use soar_lambda::handlers::remediate;
+use soar_lambda::handlers::act;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -11,7 +12,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deployment = Deployment::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Scratchpad>| async {
         Ok::<_, lambda_runtime::Error>(
-            remediate(event.payload, &deployment.registry, &deployment.contexts).await,
+            act(
+                event.payload,
+                &deployment.registry,
+                &deployment.contexts,
+                &deployment.settings.incident,
+            )
+            .await,
         )
     }))
     .await
