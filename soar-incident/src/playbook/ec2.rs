@@ -1235,6 +1235,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_group_another_run_created_first_is_used() {
+        let api = Api::new(&compromised(), None);
+        // Not there when planned; there when the create is refused.
+        let by_name = mock!(Client::describe_security_groups)
+            .match_requests(|r| !r.filters().is_empty())
+            .sequence()
+            .output(|| DescribeSecurityGroupsOutput::builder().build())
+            .output(|| {
+                DescribeSecurityGroupsOutput::builder()
+                    .security_groups(group(false))
+                    .build()
+            })
+            .build();
+        let duplicate = mock!(Client::create_security_group).then_error(|| {
+            CreateSecurityGroupError::generic(aws_error(
+                "InvalidGroup.Duplicate",
+                "The security group 'soar-quarantine' already exists for VPC 'vpc-1'",
+            ))
+        });
+        let mut rules = vec![&by_name, &duplicate];
+        rules.extend(api.rules());
+        let (ctx, _) = mock_context(RuleMode::MatchAny, &rules);
+        let plan = plan_for(
+            &ctx,
+            &finding(),
+            IncidentKind::Ec2,
+            Response::Contain,
+            &ContainmentSettings::default(),
+        )
+        .await
+        .unwrap();
+        let report = apply(&ctx, plan).await;
+        assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
+        assert_eq!(duplicate.num_calls(), 1);
+        // The interface went into that group.
+        assert_eq!(api.isolate.num_calls(), 1);
+    }
+
+    #[tokio::test]
     async fn a_missing_or_terminated_instance_cannot_be_contained() {
         let terminated = World {
             state: InstanceStateName::Terminated,
