@@ -48,6 +48,16 @@ done
 for feature in "" organizations securityhub dynamodb sts; do
   cargo clippy --locked -p soar-core --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
+# soar-incident without its playbooks builds no AWS SDK at all.
+sdks=$(cargo tree -p soar-incident --no-default-features -e normal --prefix none --locked \
+  | grep -oE '^aws-sdk-[a-z0-9]+' | sort -u | tr '\n' ' ')
+if [ -n "$sdks" ]; then
+  echo "soar-incident without features builds: $sdks(expected: none)" >&2
+  exit 1
+fi
+for feature in "" ec2 iam s3; do
+  cargo clippy --locked -p soar-incident --no-default-features ${feature:+--features "$feature"} -- -D warnings
+done
 
 step "cargo test"
 cargo test --workspace --all-features --locked
