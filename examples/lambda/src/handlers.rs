@@ -617,6 +617,18 @@ mod tests {
             .build()
     }
 
+    /// Contexts in the test account whose clients answer from `rules`.
+    fn mocked_contexts(rules: &[&soar_remediate::testkit::Rule]) -> ContextFactory {
+        let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules {
+            mocks = mocks.with_rule(rule);
+        }
+        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
+        ContextFactory::new(Arc::new(sessions)).with_interceptor(
+            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
+        )
+    }
+
     #[tokio::test]
     async fn remediate_fixes_the_resource_and_marks_the_pad_remediated() {
         let describe = mock!(aws_sdk_dynamodb::Client::describe_table)
@@ -629,14 +641,7 @@ mod tests {
                 r.table_name() == Some("orders") && r.deletion_protection_enabled() == Some(true)
             })
             .then_output(|| UpdateTableOutput::builder().build());
-        let mocks = MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&describe)
-            .with_rule(&write);
-        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
-        let contexts = ContextFactory::new(Arc::new(sessions)).with_interceptor(
-            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
-        );
+        let contexts = mocked_contexts(&[&describe, &write]);
         let pad = Scratchpad::new(table_finding(TEST_ACCOUNT));
         let pad = remediate(pad, &Registry::default(), &contexts).await;
         assert!(pad.actions.remediated, "{pad:?}");
@@ -712,14 +717,7 @@ mod tests {
         let policy = mock!(aws_sdk_iam::Client::put_user_policy).then_output(|| {
             aws_sdk_iam::operation::put_user_policy::PutUserPolicyOutput::builder().build()
         });
-        let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for rule in [&me, &keys, &off, &policy] {
-            mocks = mocks.with_rule(rule);
-        }
-        let sessions = AmbientSessions::new(test_sdk_config(), TEST_ACCOUNT);
-        let contexts = ContextFactory::new(Arc::new(sessions)).with_interceptor(
-            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
-        );
+        let contexts = mocked_contexts(&[&me, &keys, &off, &policy]);
         let pad = act(
             iam_incident(),
             &Registry::default(),

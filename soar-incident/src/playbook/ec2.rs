@@ -1020,7 +1020,19 @@ mod tests {
         response: Response,
         settings: &ContainmentSettings,
     ) -> (PlaybookReport, OperationRecorder) {
-        let (ctx, recorder) = mock_context(RuleMode::MatchAny, &api.rules());
+        run_before(&[], api, response, settings).await
+    }
+
+    /// [`run_with`], with `first` answering before the API's own rules.
+    async fn run_before(
+        first: &[&Rule],
+        api: &Api,
+        response: Response,
+        settings: &ContainmentSettings,
+    ) -> (PlaybookReport, OperationRecorder) {
+        let mut rules = first.to_vec();
+        rules.extend(api.rules());
+        let (ctx, recorder) = mock_context(RuleMode::MatchAny, &rules);
         let report = match plan_for(&ctx, &finding(), IncidentKind::Ec2, response, settings).await {
             Ok(plan) => apply(&ctx, plan).await,
             Err(error) => panic!("no plan: {error}"),
@@ -1217,19 +1229,8 @@ mod tests {
             .error(|| CreateTagsError::generic(aws_error("RequestLimitExceeded", "slow down")))
             .output(|| CreateTagsOutput::builder().build())
             .build();
-        let mut rules = vec![&throttled];
-        rules.extend(api.rules());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &rules);
-        let plan = plan_for(
-            &ctx,
-            &finding(),
-            IncidentKind::Ec2,
-            Response::Contain,
-            &ContainmentSettings::default(),
-        )
-        .await
-        .unwrap();
-        let report = apply(&ctx, plan).await;
+        let settings = ContainmentSettings::default();
+        let (report, _) = run_before(&[&throttled], &api, Response::Contain, &settings).await;
         assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
         assert_eq!(throttled.num_calls(), 2);
     }
@@ -1254,23 +1255,31 @@ mod tests {
                 "The security group 'soar-quarantine' already exists for VPC 'vpc-1'",
             ))
         });
-        let mut rules = vec![&by_name, &duplicate];
-        rules.extend(api.rules());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &rules);
-        let plan = plan_for(
-            &ctx,
-            &finding(),
-            IncidentKind::Ec2,
-            Response::Contain,
-            &ContainmentSettings::default(),
-        )
-        .await
-        .unwrap();
-        let report = apply(&ctx, plan).await;
+        let settings = ContainmentSettings::default();
+        let first = [&by_name, &duplicate];
+        let (report, _) = run_before(&first, &api, Response::Contain, &settings).await;
         assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
         assert_eq!(duplicate.num_calls(), 1);
         // The interface went into that group.
         assert_eq!(api.isolate.num_calls(), 1);
+    }
+
+    /// Why the EC2 playbook cannot be planned against `rules`.
+    async fn plan_error(rules: &[&Rule]) -> String {
+        let (ctx, _) = mock_context(RuleMode::MatchAny, rules);
+        let settings = ContainmentSettings::default();
+        match plan_for(
+            &ctx,
+            &finding(),
+            IncidentKind::Ec2,
+            Response::Contain,
+            &settings,
+        )
+        .await
+        {
+            Ok(plan) => panic!("planned {plan:?}"),
+            Err(error) => error.to_string(),
+        }
     }
 
     #[tokio::test]
@@ -1280,36 +1289,11 @@ mod tests {
             ..compromised()
         };
         let api = Api::new(&terminated, None);
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &api.rules());
-        let error = plan_for(
-            &ctx,
-            &finding(),
-            IncidentKind::Ec2,
-            Response::Contain,
-            &ContainmentSettings::default(),
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            error.to_string().contains("the instance is terminated"),
-            "{error}"
-        );
-
+        let error = plan_error(&api.rules()).await;
+        assert!(error.contains("the instance is terminated"), "{error}");
         let nothing = mock!(Client::describe_instances)
             .then_output(|| DescribeInstancesOutput::builder().build());
-        let (ctx, _) = mock_context(RuleMode::MatchAny, &[&nothing]);
-        let error = plan_for(
-            &ctx,
-            &finding(),
-            IncidentKind::Ec2,
-            Response::Contain,
-            &ContainmentSettings::default(),
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            error.to_string().contains("InvalidInstanceID.NotFound"),
-            "{error}"
-        );
+        let error = plan_error(&[&nothing]).await;
+        assert!(error.contains("InvalidInstanceID.NotFound"), "{error}");
     }
 }

@@ -434,6 +434,23 @@ fn lambda_task(function: Function, comment: &str, next: Then<'_>) -> Value {
     state
 }
 
+/// `task` with a `Catch` that sends any error that outlasts its retries to
+/// `next`, with the error in `$.error`, where soar-update reads it into the
+/// ticket.
+fn caught(mut task: Value, next: &str) -> Value {
+    if let Some(object) = task.as_object_mut() {
+        object.insert(
+            "Catch".to_owned(),
+            json!([{
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": "$.error",
+                "Next": next,
+            }]),
+        );
+    }
+    task
+}
+
 fn equals(variable: &str, value: impl std::fmt::Display) -> Value {
     json!({"Variable": variable, "StringEquals": value.to_string()})
 }
@@ -553,21 +570,14 @@ fn remediation(registry: &Registry) -> Fragment {
         "Choices": [{"Or": rules, "Next": states::REMEDIATE}],
         "Default": states::AUTOREMEDIATION_NOT_DONE,
     });
-    let mut remediate = lambda_task(
-        Function::Remediate,
-        "soar-remediate: the control, in the finding's own account and Region.",
-        Then::Next(states::UPDATE),
+    let remediate = caught(
+        lambda_task(
+            Function::Remediate,
+            "soar-remediate: the control, in the finding's own account and Region.",
+            Then::Next(states::UPDATE),
+        ),
+        states::AUTOREMEDIATION_NOT_DONE,
     );
-    if let Some(object) = remediate.as_object_mut() {
-        object.insert(
-            "Catch".to_owned(),
-            json!([{
-                "ErrorEquals": ["States.ALL"],
-                "ResultPath": "$.error",
-                "Next": states::AUTOREMEDIATION_NOT_DONE,
-            }]),
-        );
-    }
     fragment
         .state(states::DISPATCH, dispatch)
         .state(states::REMEDIATE, remediate)
@@ -580,21 +590,14 @@ fn remediation(registry: &Registry) -> Fragment {
 /// fails), then soar-update tickets it with that trail. A containment that
 /// raises after its retries is caught and ticketed with the error.
 fn incident_states() -> Fragment {
-    let mut contain = lambda_task(
-        Function::Remediate,
-        "soar-remediate: the incident's containment playbook, in the finding's own account and Region.",
-        Then::Next(states::TICKET_INCIDENT),
+    let contain = caught(
+        lambda_task(
+            Function::Remediate,
+            "soar-remediate: the incident's containment playbook, in the finding's own account and Region.",
+            Then::Next(states::TICKET_INCIDENT),
+        ),
+        states::TICKET_INCIDENT,
     );
-    if let Some(object) = contain.as_object_mut() {
-        object.insert(
-            "Catch".to_owned(),
-            json!([{
-                "ErrorEquals": ["States.ALL"],
-                "ResultPath": "$.error",
-                "Next": states::TICKET_INCIDENT,
-            }]),
-        );
-    }
     Fragment::new(states::CONTAIN)
         .state(states::CONTAIN, contain)
         .state(
