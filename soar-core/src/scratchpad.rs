@@ -89,6 +89,9 @@ pub struct Actions {
     /// A preprocessor changed or replaced the finding; Security Hub will send
     /// it again, so this run ends here.
     pub terminate_for_reprocessing: bool,
+    /// An incident's containment playbook ran to its end (or found the
+    /// resource already contained). The incident is still ticketed.
+    pub contained: bool,
 }
 
 /// Text for tickets and mail.

@@ -81,9 +81,12 @@ pub struct IncidentConfig {
     /// Products whose findings are never incidents, by `ProductName` or the
     /// last part of `ProductArn` (`inspector`), case-insensitive.
     pub ignored_products: Vec<String>,
-    /// IAM Access Analyzer findings whose resource ID or title contains one
-    /// of these are noise: access that AWS's own and the organisation's
-    /// managed roles need.
+    /// IAM Access Analyzer findings whose resource ID (an ARN) contains one
+    /// of these are noise: access that AWS's own roles need. Only the
+    /// resource ID is matched, never the title, and the defaults are the
+    /// IAM paths AWS reserves (no one else can create a role under them):
+    /// a pattern that is a role *name* (`stacksets-exec-`) can be chosen by
+    /// whoever creates a role, and so would hide a backdoor named after it.
     pub access_analyzer_noise: Vec<String>,
     /// What the containment playbooks may do, and the names they use.
     pub containment: ContainmentSettings,
@@ -93,6 +96,17 @@ pub struct IncidentConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContainmentSettings {
+    /// Whether the reference deployment contains incidents on its own. Off
+    /// by default, like auto-remediation: `soar-remediate` then only plans
+    /// the playbook, and the incident's ticket carries the plan. (`soar
+    /// incident` and [`crate::respond`] run when asked, whatever this says.)
+    pub enabled: bool,
+    /// The products whose findings a playbook acts on, by `ProductName` or
+    /// the last part of `ProductArn`, case-insensitive. Any product that may
+    /// call `BatchImportFindings` can send a finding with GuardDuty's types,
+    /// so the playbooks trust only the products named here; another
+    /// product's incident is escalated to a person.
+    pub products: Vec<String>,
     /// Whether the EC2 playbook terminates an instance whose incident's
     /// response is [`Response::Terminate`]. Off by default: the instance is
     /// quarantined, its termination protection is turned off, and a person
@@ -110,6 +124,8 @@ pub struct ContainmentSettings {
 impl Default for ContainmentSettings {
     fn default() -> Self {
         ContainmentSettings {
+            enabled: false,
+            products: vec!["guardduty".to_owned()],
             terminate_instances: false,
             quarantine_group_name: "soar-quarantine".to_owned(),
             revoke_sessions_policy_name: "soar-revoke-older-sessions".to_owned(),
@@ -125,13 +141,10 @@ impl Default for IncidentConfig {
             ticket_severities: vec![SeverityLabel::Low, SeverityLabel::Informational],
             ignored_products: Vec::new(),
             access_analyzer_noise: vec![
-                // Service-linked roles, which AWS services assume.
-                "AWSServiceRole".to_owned(),
+                // Service-linked roles, which AWS services create and assume.
+                ":role/aws-service-role/".to_owned(),
                 // IAM Identity Center's permission-set roles.
-                "AWSReservedSSO_".to_owned(),
-                // Control Tower's and StackSets' execution roles.
-                "aws-controltower-".to_owned(),
-                "stacksets-exec-".to_owned(),
+                ":role/aws-reserved/sso.amazonaws.com/".to_owned(),
             ],
             containment: ContainmentSettings::default(),
         }
@@ -173,7 +186,9 @@ pub fn kind_of_type(finding_type: &str) -> IncidentKind {
     }
 }
 
-fn product_of(finding: &Finding) -> (String, String) {
+/// The finding's product: its `ProductName` and the last part of its
+/// `ProductArn` (`guardduty`).
+pub(crate) fn product_of(finding: &Finding) -> (String, String) {
     let by_arn = finding
         .product_arn
         .rsplit('/')
@@ -216,12 +231,7 @@ pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
         };
     }
     if by_arn == "access-analyzer" {
-        let texts = finding
-            .resources
-            .iter()
-            .map(|r| r.id.as_str())
-            .chain(std::iter::once(finding.title.as_str()));
-        for text in texts {
+        for text in finding.resources.iter().map(|r| r.id.as_str()) {
             if let Some(pattern) = config
                 .access_analyzer_noise
                 .iter()
@@ -482,6 +492,16 @@ mod tests {
             matches!(classify(&analyzer, &config), Classification::Suppress { reason } if reason.contains("AWSReservedSSO_"))
         );
         analyzer.resources[0].id = "arn:aws:s3:::customer-data".to_owned();
+        assert!(matches!(
+            classify(&analyzer, &config),
+            Classification::Incident { .. }
+        ));
+        // A role anyone could create with a name like AWS's is no noise,
+        // whatever the title says.
+        analyzer.resources[0].id =
+            "arn:aws:iam::111111111111:role/stacksets-exec-backdoor".to_owned();
+        analyzer.title =
+            "AwsIamRole/AWSServiceRoleForSupport allows cross-account access".to_owned();
         assert!(matches!(
             classify(&analyzer, &config),
             Classification::Incident { .. }

@@ -26,7 +26,7 @@ use soar_asff::{
     WorkflowStatus,
 };
 use soar_core::location::partition_of_region;
-use soar_core::scoring::EventSource;
+use soar_core::scoring::{EventSource, NormalizedEvent};
 use soar_core::Timestamp;
 
 use crate::alarm::{alarm_finding, AlarmSkipped};
@@ -91,6 +91,39 @@ fn time_text(value: Option<&serde_json::Value>) -> Option<String> {
 }
 
 impl SecurityEvent {
+    /// What `soar-core`'s triage reads of the event: its source, severity,
+    /// type and account. A CloudTrail event keeps the severity soar gives
+    /// it from its actor ([`cloudtrail_severity`]), where
+    /// `NormalizedEvent::from_event` has no more than the envelope.
+    ///
+    /// ```
+    /// use soar_core::scoring::TriageConfig;
+    /// use soar_incident::SecurityEvent;
+    ///
+    /// let event = soar_asff::Event::parse(br#"{
+    ///   "version": "0", "id": "e-1", "detail-type": "GuardDuty Finding",
+    ///   "source": "aws.guardduty", "account": "111111111111",
+    ///   "time": "2026-12-01T00:00:00Z", "region": "us-east-1", "resources": [],
+    ///   "detail": {"schemaVersion": "2.0", "accountId": "111111111111",
+    ///     "region": "us-east-1", "id": "f-1", "type": "Backdoor:EC2/C&CActivity.B!DNS",
+    ///     "severity": 8, "resource": {"resourceType": "Instance",
+    ///       "instanceDetails": {"instanceId": "i-1"}}}
+    /// }"#)?;
+    /// let normalized = SecurityEvent::from_event(&event)[0].normalized();
+    /// let triage = TriageConfig::default().triage(&normalized, None);
+    /// // HIGH (30) times GuardDuty's source weight (1.2).
+    /// assert!((triage.priority - 36.0).abs() < 1e-9);
+    /// # Ok::<(), soar_asff::Error>(())
+    /// ```
+    pub fn normalized(&self) -> NormalizedEvent {
+        NormalizedEvent {
+            source: self.source,
+            severity: self.severity,
+            event_type: self.event_type.clone(),
+            account_id: self.account_id.clone(),
+        }
+    }
+
     /// The events in `event`: one per finding of a Security Hub event, one
     /// otherwise.
     pub fn from_event(event: &Event) -> Vec<SecurityEvent> {

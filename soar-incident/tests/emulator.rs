@@ -267,6 +267,14 @@ async fn a_compromised_instance_is_quarantined_with_its_evidence_kept() {
             .collect();
         assert_eq!(ids, [quarantine_id]);
     }
+    // The volumes outlive the instance, whoever terminates it.
+    for mapping in instance.block_device_mappings() {
+        assert_eq!(
+            mapping.ebs().and_then(|e| e.delete_on_termination()),
+            Some(false),
+            "{mapping:?}"
+        );
+    }
     // Termination protection off; the instance still running.
     let protection = ec2
         .describe_instance_attribute()
@@ -342,11 +350,9 @@ async fn a_critical_instance_is_terminated_only_when_allowed_and_its_volumes_out
         .collect();
     let (report, _) = respond_with(&sdk, &finding, &allowed).await;
     assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
+    // The volumes were kept and protection turned off by the first run.
     let actions: Vec<&str> = report.steps.iter().map(|s| s.action).collect();
-    assert_eq!(
-        actions,
-        ["ec2:ModifyInstanceAttribute", "ec2:TerminateInstances"]
-    );
+    assert_eq!(actions, ["ec2:TerminateInstances"]);
     let instance = described(&ec2, &id).await;
     let state = instance
         .state()

@@ -262,3 +262,35 @@ fn security_hub_events_keep_their_findings() {
         }
     }
 }
+
+#[test]
+fn every_event_feeds_the_triage_with_its_own_source_and_severity() {
+    let triage = soar_core::scoring::TriageConfig::default();
+    let mut seen = 0;
+    for dir in ["eventbridge", "guardduty-native"] {
+        for (name, event) in events(dir) {
+            for security_event in SecurityEvent::from_event(&event) {
+                let normalized = security_event.normalized();
+                assert_eq!(normalized.severity, security_event.severity, "{name}");
+                assert_eq!(normalized.account_id, security_event.account_id, "{name}");
+                let priority = triage.triage(&normalized, None).priority;
+                assert!((0.0..=100.0).contains(&priority), "{name}: {priority}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 20, "{seen} events");
+    // A root console sign-in is HIGH from its actor (30) at CloudTrail's
+    // weight (1.0), where the envelope alone would say LOW.
+    let signin = events("eventbridge")
+        .into_iter()
+        .find(|(n, _)| n == "cloudtrail-console-signin-root.json")
+        .unwrap()
+        .1;
+    let normalized = SecurityEvent::from_event(&signin)[0].normalized();
+    assert_eq!(
+        normalized.source,
+        soar_core::scoring::EventSource::CloudTrail
+    );
+    assert!((triage.triage(&normalized, None).priority - 30.0).abs() < 1e-9);
+}

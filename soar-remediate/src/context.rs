@@ -355,8 +355,10 @@ impl Context {
     }
 
     /// Waits `delay` with the configuration's sleep (tests inject an
-    /// instant one); `false`, at once, when there is no sleep to wait with.
-    pub(crate) async fn pause(&self, delay: Duration) -> bool {
+    /// instant one, which records it); `false`, at once, when there is no
+    /// sleep to wait with. For waits on AWS's eventual consistency, never
+    /// for retrying a failed call: that is the SDK's retry policy.
+    pub async fn pause(&self, delay: Duration) -> bool {
         match self.sdk.sleep_impl().or_else(default_async_sleep) {
             Some(sleep) => {
                 sleep.sleep(delay).await;

@@ -153,7 +153,9 @@ pub async fn remediate(
 /// `soar-remediate`, for an incident: classifies it, maps it to ATT&CK and
 /// runs its containment playbook in the finding's own account and Region,
 /// and records the trail in the Scratchpad
-/// ([`soar_incident::PlaybookReport::record`]).
+/// ([`soar_incident::PlaybookReport::record`]). With
+/// `containment.enabled` off (the default) it only plans, and the plan
+/// goes into the ticket as the steps to take by hand.
 ///
 /// Never fails: a containment that is not complete sets
 /// `actions.autoremediation_not_done` with what is left in
@@ -163,7 +165,13 @@ pub async fn contain(
     incidents: &IncidentConfig,
     contexts: &ContextFactory,
 ) -> Scratchpad {
-    let report = soar_incident::respond(&pad.finding, incidents, contexts, Mode::Apply).await;
+    // Off by default, like auto-remediation: then the ticket gets the plan.
+    let mode = if incidents.containment.enabled {
+        Mode::Apply
+    } else {
+        Mode::DryRun
+    };
+    let report = soar_incident::respond(&pad.finding, incidents, contexts, mode).await;
     let outcome = serde_json::to_value(&report.playbook.outcome).unwrap_or_default();
     tracing::info!(
         finding = %pad.finding.id,
@@ -248,16 +256,20 @@ pub async fn update(
     }
     let now = ports.now.0;
     let expires_at = now + ports.retention_seconds;
-    // Whether a step before this one (a containment) did something.
-    let acted =
-        pad.messages.actions_taken != soar_core::scratchpad::Messages::default().actions_taken;
     if let Some(error) = pad.error.take() {
         // A step failed and the state machine caught it: say so in the ticket.
         pad.actions.autoremediation_not_done = true;
-        pad.messages.actions_required = format!(
-            "The automatic remediation failed ({}): {}. Please fix it by hand.",
-            error.error, error.cause
-        );
+        pad.messages.actions_required = if pad.decision == Some(Decision::Incident) {
+            format!(
+                "The containment failed ({}): {}. Steps may have been taken before it did: see the incident's resource, and contain it by hand.",
+                error.error, error.cause
+            )
+        } else {
+            format!(
+                "The automatic remediation failed ({}): {}. Please fix it by hand.",
+                error.error, error.cause
+            )
+        };
     }
     let mut ticket_id = None;
     if needs_ticket(&pad) {
@@ -285,7 +297,7 @@ pub async fn update(
             pad.db.ticket = Some(ticket);
         }
     }
-    if let Some((table, kind, outcome)) = event_record(&pad, acted) {
+    if let Some((table, kind, outcome)) = event_record(&pad) {
         let record = EventRecord {
             finding_id: pad.finding.id.clone(),
             account_id: pad.account.id.clone(),
@@ -311,10 +323,11 @@ pub async fn update(
 
 /// The record a finding leaves, if any: an incident in the incidents table,
 /// by its GuardDuty type (what [`soar_incident::history_of`] reads), as
-/// `escalated`, `contained` (a playbook step ran, `acted`) or `notified`;
-/// a remediation in the autoremediations table, by control, as `ticket` or
+/// `escalated` (containment not complete), `contained` or `ticketed` (no
+/// containment: notify or ticket response, or containment off); a
+/// remediation in the autoremediations table, by control, as `ticket` or
 /// `remediated`.
-fn event_record(pad: &Scratchpad, acted: bool) -> Option<(RecordKind, String, &'static str)> {
+fn event_record(pad: &Scratchpad) -> Option<(RecordKind, String, &'static str)> {
     let not_done = pad.actions.autoremediation_not_done;
     if pad.decision == Some(Decision::Incident) && !pad.actions.suppress_finding {
         let kind = soar_incident::guardduty_types(&pad.finding)
@@ -322,10 +335,10 @@ fn event_record(pad: &Scratchpad, acted: bool) -> Option<(RecordKind, String, &'
             .next()
             .or_else(|| pad.finding.types.first().cloned())
             .unwrap_or_default();
-        let outcome = match (not_done, acted) {
+        let outcome = match (not_done, pad.actions.contained) {
             (true, _) => "escalated",
             (false, true) => "contained",
-            (false, false) => "notified",
+            (false, false) => "ticketed",
         };
         return Some((RecordKind::Incident, kind, outcome));
     }
@@ -672,21 +685,19 @@ mod tests {
         assert!(needs_ticket(&pad));
     }
 
+    /// The published native GuardDuty finding about an IAM user's key, in
+    /// the test account, at HIGH (contain).
     fn iam_incident() -> Scratchpad {
-        let mut finding =
-            fixture_finding("eventbridge/guardduty-finding-iamuser-tor-ip-caller.json");
-        finding.severity = soar_asff::Severity::from_label(soar_asff::SeverityLabel::High);
-        finding.aws_account_id = TEST_ACCOUNT.to_owned();
-        let mut pad = Scratchpad::new(finding);
+        let mut event = fixture("eventbridge/guardduty-finding-iamuser-tor-ip-caller.json");
+        event["account"] = json!(TEST_ACCOUNT);
+        event["detail"]["accountId"] = json!(TEST_ACCOUNT);
+        event["detail"]["severity"] = json!(8);
+        let bytes = serde_json::to_vec(&event).unwrap();
+        let event = Event::parse(&bytes).unwrap();
+        let mut pad = Scratchpad::new(soar_incident::findings_of(&event).unwrap().remove(0));
         pad.account.id = TEST_ACCOUNT.to_owned();
         pad.decision = Some(Decision::Incident);
         pad
-    }
-
-    fn fixture_finding(file: &str) -> Finding {
-        let bytes = serde_json::to_vec(&fixture(file)).unwrap();
-        let event = Event::parse(&bytes).unwrap();
-        soar_incident::findings_of(&event).unwrap().remove(0)
     }
 
     #[tokio::test]
@@ -718,14 +729,38 @@ mod tests {
             aws_sdk_iam::operation::put_user_policy::PutUserPolicyOutput::builder().build()
         });
         let contexts = mocked_contexts(&[&me, &keys, &off, &policy]);
-        let pad = act(
+        // Off by default: the plan goes into the ticket, nothing changes.
+        let planned = act(
             iam_incident(),
             &Registry::default(),
             &contexts,
             &IncidentConfig::default(),
         )
         .await;
+        assert_eq!((off.num_calls(), policy.num_calls()), (0, 0));
+        assert!(
+            planned
+                .messages
+                .actions_required
+                .contains("Automatic containment is off")
+                && planned
+                    .messages
+                    .actions_required
+                    .contains("Deactivate access key GeneratedFindingAccessKeyId"),
+            "{}",
+            planned.messages.actions_required
+        );
+        assert!(!planned.actions.contained);
+        let enabled = IncidentConfig {
+            containment: soar_incident::ContainmentSettings {
+                enabled: true,
+                ..soar_incident::ContainmentSettings::default()
+            },
+            ..IncidentConfig::default()
+        };
+        let pad = act(iam_incident(), &Registry::default(), &contexts, &enabled).await;
         assert_eq!((off.num_calls(), policy.num_calls()), (1, 1));
+        assert!(pad.actions.contained);
         assert!(!pad.actions.autoremediation_not_done, "{:?}", pad.messages);
         assert!(pad
             .messages
@@ -764,6 +799,7 @@ mod tests {
             &IncidentConfig::default(),
         )
         .await;
+        assert!(!pad.actions.contained);
         assert!(pad.actions.autoremediation_not_done);
         assert!(
             pad.messages

@@ -237,10 +237,23 @@ fn with_substitutions(policy: &Value) -> Value {
 /// The containment playbooks' policy: their actions
 /// ([`soar_incident::playbook::iam_actions`]), and a guard. The playbooks
 /// put an inline deny-all policy on a user or role whose credentials leaked,
-/// so the role may call `iam:PutRolePolicy`; it must never do so on
-/// `own_roles` (its own, soar's), or it could grant itself anything. The
-/// playbooks refuse soar's own principal too; this says so in IAM.
-fn containment_policy(own_roles: Vec<Value>) -> Value {
+/// so the role may call `iam:PutUserPolicy` and `iam:PutRolePolicy`, and IAM
+/// has no condition on a policy's contents. The guard denies the roles that
+/// hold power over the Organization: `own_roles` (soar's own, which could
+/// otherwise grant itself anything), IAM Identity Center's, Control
+/// Tower's, StackSets' and Organizations' access roles. What is left is
+/// documented in docs/incidents.md: whoever controls soar's role can put an
+/// inline policy on any other user or role of the accounts it reaches.
+fn containment_policy(mut own_roles: Vec<Value>) -> Value {
+    for role in [
+        "aws-reserved/*",
+        "OrganizationAccountAccessRole",
+        "AWSControlTowerExecution",
+        "stacksets-exec-*",
+        "AWSCloudFormationStackSetExecutionRole",
+    ] {
+        own_roles.push(sub(&format!("arn:${{AWS::Partition}}:iam::*:role/{role}")));
+    }
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -251,7 +264,7 @@ fn containment_policy(own_roles: Vec<Value>) -> Value {
                 "Resource": "*",
             },
             {
-                "Sid": "NeverOnSoarItself",
+                "Sid": "NeverOnSoarOrOrganizationRoles",
                 "Effect": "Deny",
                 "Action": ["iam:PutRolePolicy"],
                 "Resource": own_roles,

@@ -254,7 +254,13 @@ fn score(args: &Args) -> Result<Value, Failure> {
             })
         })
         .collect();
-    let normalized = NormalizedEvent::from_event(&event);
+    // The most severe of the event's normalised events: every kind soar
+    // parses, CloudTrail with the severity of its actor.
+    let normalized = soar_incident::SecurityEvent::from_event(&event)
+        .iter()
+        .map(soar_incident::SecurityEvent::normalized)
+        .max_by_key(|e| e.severity)
+        .unwrap_or_else(|| NormalizedEvent::from_event(&event));
     let triage = config.triage.triage(&normalized, None);
     Ok(json!({ "event": normalized, "triage": triage, "findings": findings }))
 }

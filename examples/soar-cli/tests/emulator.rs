@@ -744,7 +744,8 @@ async fn incident_quarantines_the_instance_of_a_native_guardduty_event() {
             "tag_instance",
             "snapshot_volume",
             "quarantine_group",
-            "isolate_interface"
+            "isolate_interface",
+            "keep_volumes"
         ]
     );
 

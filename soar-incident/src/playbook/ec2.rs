@@ -5,25 +5,29 @@
 //! 1. tag the instance with the finding ID ([`INCIDENT_TAG`]);
 //! 2. snapshot every attached EBS volume, each snapshot tagged with the
 //!    finding ID, the instance and the volume;
-//! 3. create the VPC's quarantine security group, with no ingress and no
-//!    egress rule, or reuse it (and remove any rule someone added);
-//! 4. move every network interface of the instance into it, alone;
-//! 5. turn termination protection off, so that whoever ends the incident
+//! 3. create the quarantine security group of each VPC the instance's
+//!    interfaces are in, with no ingress and no egress rule, or reuse it
+//!    (and remove any rule someone added);
+//! 4. make it the only group of every network interface of the instance;
+//! 5. keep every EBS volume when the instance is terminated, whoever
+//!    terminates it (a person, an Auto Scaling group replacing an instance
+//!    that fails its health checks): the evidence outlives the instance;
+//! 6. turn termination protection off, so that whoever ends the incident
 //!    can terminate the instance;
-//! 6. only when the response is terminate and
-//!    [`ContainmentSettings::terminate_instances`] allows it: keep the
-//!    volumes on termination (the evidence outlives the instance, and a
-//!    snapshot still completing is never cut short), then terminate.
+//! 7. only when the response is terminate and
+//!    [`ContainmentSettings::terminate_instances`] allows it: terminate.
 //!
 //! A second run plans only what is left: a tag already there, a volume
-//! already snapshotted for this finding, an interface already isolated and
+//! already snapshotted for this finding (a snapshot in `error` does not
+//! count), an interface already isolated, volumes already kept and
 //! protection already off are skipped.
 //!
 //! Security groups are stateful: a connection that is already tracked may
 //! outlive the move to a group without rules, while every new one is
 //! refused. Terminating (or stopping) the instance is what ends them all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, Filter, Instance,
@@ -96,6 +100,8 @@ pub enum Ec2Step {
     IsolateInterface {
         /// The interface.
         interface_id: String,
+        /// Its VPC, whose quarantine group it goes into.
+        vpc_id: String,
         /// Its groups before, to restore by hand after the incident.
         groups_before: Vec<String>,
         /// The quarantine group, when it exists already; otherwise the one
@@ -107,7 +113,7 @@ pub enum Ec2Step {
         /// The instance.
         instance_id: String,
     },
-    /// Keeps the instance's EBS volumes when it is terminated.
+    /// Keeps the instance's EBS volumes when it is terminated, by anyone.
     KeepVolumes {
         /// The instance.
         instance_id: String,
@@ -255,9 +261,9 @@ impl Ec2Step {
                     Some(id) => (id.clone(), false),
                     None => create_group(ctx, vpc_id, group_name).await?,
                 };
-                let group = describe_group(ctx, &id).await?;
+                let group = while_propagating(ctx, || describe_group(ctx, &id)).await?;
                 let removed = remove_rules(ctx, &group).await?;
-                run.quarantine_group = Some(id.clone());
+                run.quarantine_groups.insert(vpc_id.clone(), id.clone());
                 Ok(if created {
                     format!("Created quarantine group {id} in {vpc_id}, with no rules.")
                 } else {
@@ -266,22 +272,37 @@ impl Ec2Step {
             }
             Ec2Step::IsolateInterface {
                 interface_id,
+                vpc_id,
                 groups_before,
                 group_id,
             } => {
                 let group = group_id
                     .clone()
-                    .or_else(|| run.quarantine_group.clone())
+                    .or_else(|| run.quarantine_groups.get(vpc_id).cloned())
                     .ok_or_else(|| PlaybookError::CannotContain {
                         resource: interface_id.clone(),
-                        reason: "no quarantine group to move it to: the plan has no quarantine_group step before it".to_owned(),
+                        reason: format!("no quarantine group of {vpc_id} to move it to: the plan has no quarantine_group step for it before this one"),
                     })?;
-                ec2.modify_network_interface_attribute()
-                    .network_interface_id(interface_id)
-                    .groups(&group)
-                    .send()
-                    .await
-                    .map_err(|e| RemediationError::aws("ModifyNetworkInterfaceAttribute", &e))?;
+                let isolate = || async {
+                    ec2.modify_network_interface_attribute()
+                        .network_interface_id(interface_id)
+                        .groups(&group)
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(|e| {
+                            PlaybookError::from(RemediationError::aws(
+                                "ModifyNetworkInterfaceAttribute",
+                                &e,
+                            ))
+                        })
+                };
+                if group_id.is_some() {
+                    isolate().await?;
+                } else {
+                    // A group made a moment ago may not be visible yet.
+                    while_propagating(ctx, isolate).await?;
+                }
                 Ok(format!(
                     "Moved network interface {interface_id} into quarantine group {group} (its groups were: {}).",
                     if groups_before.is_empty() { "none".to_owned() } else { groups_before.join(", ") }
@@ -406,6 +427,31 @@ async fn quarantine_group(
         .cloned())
 }
 
+/// Calls `call` again while it fails with a not-found, as EC2 answers for a
+/// moment about a security group it has just created (its API is
+/// eventually consistent): at most `verify_attempts` calls, waiting as
+/// `verify` does (`verify_delay_ms`, doubling).
+async fn while_propagating<T, F, Fut>(ctx: &Context, mut call: F) -> Result<T, PlaybookError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, PlaybookError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(PlaybookError::Aws(error))
+                if error.is_not_found() && attempt < ctx.settings.verify_attempts =>
+            {
+                attempt += 1;
+                if !ctx.pause(ctx.settings.verify_delay(attempt)).await {
+                    return Err(PlaybookError::Aws(error));
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn describe_group(ctx: &Context, group_id: &str) -> Result<SecurityGroup, PlaybookError> {
     let output = ctx
         .ec2()
@@ -413,9 +459,7 @@ async fn describe_group(ctx: &Context, group_id: &str) -> Result<SecurityGroup, 
         .group_ids(group_id)
         .send()
         .await
-        .map_err(|e| {
-            RemediationError::aws("DescribeSecurityGroups", &e).about_another_resource()
-        })?;
+        .map_err(|e| RemediationError::aws("DescribeSecurityGroups", &e))?;
     output
         .security_groups()
         .first()
@@ -517,6 +561,14 @@ async fn snapshotted_volumes(
                 .values(finding)
                 .build(),
         )
+        // A snapshot that failed is no evidence: take another.
+        .filters(
+            Filter::builder()
+                .name("status")
+                .values("pending")
+                .values("completed")
+                .build(),
+        )
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -552,12 +604,28 @@ pub(crate) async fn plan(
                 .to_owned(),
         ));
     }
-    let vpc_id = instance
-        .vpc_id()
-        .ok_or_else(|| {
-            cannot("the instance is in no VPC, so no security group can isolate it".to_owned())
-        })?
-        .to_owned();
+    // Each interface goes into the quarantine group of its own VPC: with
+    // multi-VPC attachments an instance's interfaces are in several.
+    let interfaces: Vec<(String, String, Vec<String>)> = instance
+        .network_interfaces()
+        .iter()
+        .filter_map(|interface| {
+            let id = interface.network_interface_id()?;
+            let vpc = interface.vpc_id().or(instance.vpc_id())?;
+            let groups = interface
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_owned))
+                .collect();
+            Some((id.to_owned(), vpc.to_owned(), groups))
+        })
+        .collect();
+    if interfaces.is_empty() {
+        return Err(cannot(
+            "the instance has no network interface in a VPC, so no security group can isolate it"
+                .to_owned(),
+        ));
+    }
     let tag_value = finding_tag(finding);
     let mut steps = Vec::new();
     let tagged = instance
@@ -584,37 +652,48 @@ pub(crate) async fn plan(
             });
         }
     }
-    let group = quarantine_group(ctx, &vpc_id, &settings.quarantine_group_name).await?;
-    let group_id = group.as_ref().and_then(|g| g.group_id()).map(str::to_owned);
-    let has_rules = group
-        .as_ref()
-        .is_some_and(|g| !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty());
-    if group_id.is_none() || has_rules {
-        steps.push(Ec2Step::QuarantineGroup {
-            vpc_id: vpc_id.clone(),
-            group_name: settings.quarantine_group_name.clone(),
-            group_id: group_id.clone(),
+    let vpcs: BTreeSet<&str> = interfaces.iter().map(|(_, vpc, _)| vpc.as_str()).collect();
+    let mut groups: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for vpc_id in vpcs {
+        let group = quarantine_group(ctx, vpc_id, &settings.quarantine_group_name).await?;
+        let group_id = group.as_ref().and_then(|g| g.group_id()).map(str::to_owned);
+        let has_rules = group.as_ref().is_some_and(|g| {
+            !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty()
         });
-    }
-    for interface in instance.network_interfaces() {
-        let Some(interface_id) = interface.network_interface_id() else {
-            continue;
-        };
-        let groups_before: Vec<String> = interface
-            .groups()
-            .iter()
-            .filter_map(|g| g.group_id().map(str::to_owned))
-            .collect();
-        let isolated = group_id
-            .as_ref()
-            .is_some_and(|id| groups_before == [id.clone()]);
-        if !isolated {
-            steps.push(Ec2Step::IsolateInterface {
-                interface_id: interface_id.to_owned(),
-                groups_before,
+        if group_id.is_none() || has_rules {
+            steps.push(Ec2Step::QuarantineGroup {
+                vpc_id: vpc_id.to_owned(),
+                group_name: settings.quarantine_group_name.clone(),
                 group_id: group_id.clone(),
             });
         }
+        groups.insert(vpc_id, group_id);
+    }
+    for (interface_id, vpc_id, groups_before) in &interfaces {
+        let group_id = groups.get(vpc_id.as_str()).cloned().flatten();
+        let isolated = group_id
+            .as_ref()
+            .is_some_and(|id| *groups_before == [id.clone()]);
+        if !isolated {
+            steps.push(Ec2Step::IsolateInterface {
+                interface_id: interface_id.clone(),
+                vpc_id: vpc_id.clone(),
+                groups_before: groups_before.clone(),
+                group_id,
+            });
+        }
+    }
+    let devices: Vec<String> = instance
+        .block_device_mappings()
+        .iter()
+        .filter(|m| m.ebs().and_then(|e| e.delete_on_termination()) != Some(false))
+        .filter_map(|m| m.device_name().map(str::to_owned))
+        .collect();
+    if !devices.is_empty() {
+        steps.push(Ec2Step::KeepVolumes {
+            instance_id: instance_id.clone(),
+            devices,
+        });
     }
     let protected = ctx
         .ec2()
@@ -635,28 +714,26 @@ pub(crate) async fn plan(
     let mut notes = Vec::new();
     match response {
         Response::Terminate if settings.terminate_instances => {
-            let devices: Vec<String> = instance
-                .block_device_mappings()
-                .iter()
-                .filter(|m| m.ebs().and_then(|e| e.delete_on_termination()) != Some(false))
-                .filter_map(|m| m.device_name().map(str::to_owned))
-                .collect();
-            if !devices.is_empty() {
-                steps.push(Ec2Step::KeepVolumes {
-                    instance_id: instance_id.clone(),
-                    devices,
-                });
-            }
             steps.push(Ec2Step::TerminateInstance {
                 instance_id: instance_id.clone(),
             });
         }
         Response::Terminate => notes.push(format!(
-            "Instance {instance_id} is quarantined, not terminated: terminate_instances is off. Terminate it once the investigation is done."
+            "Instance {instance_id} is quarantined, not terminated: terminate_instances is off. Terminate it once the investigation is done; its volumes are kept."
         )),
         _ => notes.push(format!(
-            "Instance {instance_id} is quarantined and still running: stop or terminate it once the investigation is done."
+            "Instance {instance_id} is quarantined and still running: stop or terminate it once the investigation is done; its volumes are kept."
         )),
+    }
+    if let Some(group) = instance
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("aws:autoscaling:groupName"))
+        .and_then(|t| t.value())
+    {
+        notes.push(format!(
+            "Instance {instance_id} belongs to Auto Scaling group {group}, which will replace it once it fails its health checks: detach it from the group to keep it for the investigation."
+        ));
     }
     Ok(PlaybookPlan {
         kind: IncidentKind::Ec2,
@@ -729,6 +806,8 @@ mod tests {
         group: Option<bool>,
         interface_groups: Vec<&'static str>,
         protected: bool,
+        /// Whether the volumes already outlive the instance.
+        kept: bool,
         state: InstanceStateName,
     }
 
@@ -741,6 +820,7 @@ mod tests {
             group: None,
             interface_groups: vec!["sg-web"],
             protected: true,
+            kept: false,
             state: InstanceStateName::Running,
         }
     }
@@ -753,6 +833,7 @@ mod tests {
             group: Some(false),
             interface_groups: vec![QUARANTINE],
             protected: false,
+            kept: true,
             state: InstanceStateName::Running,
         }
     }
@@ -782,7 +863,7 @@ mod tests {
                 .ebs(
                     EbsInstanceBlockDevice::builder()
                         .volume_id(id)
-                        .delete_on_termination(true)
+                        .delete_on_termination(!world.kept)
                         .build(),
                 )
                 .build()
@@ -854,6 +935,10 @@ mod tests {
                             && r.filters().iter().any(|f| {
                                 f.name() == Some("tag:soar:incident")
                                     && f.values() == [finding().id]
+                            })
+                            // A failed snapshot is no evidence.
+                            && r.filters().iter().any(|f| {
+                                f.name() == Some("status") && f.values() == ["pending", "completed"]
                             })
                     })
                     .then_output(move || {
@@ -1062,8 +1147,8 @@ mod tests {
             run_with(&api, Response::Contain, &ContainmentSettings::default()).await;
         assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
         // Tag, two snapshots, the group and its default egress, the
-        // interface, protection; nothing terminated.
-        assert_eq!(api.writes(), [1, 2, 1, 1, 1, 1, 0]);
+        // interface, the volumes kept, protection; nothing terminated.
+        assert_eq!(api.writes(), [1, 2, 1, 1, 1, 2, 0]);
         assert_eq!(
             statuses(&report),
             [
@@ -1072,6 +1157,7 @@ mod tests {
                 ("ec2:CreateSnapshot", "done"),
                 ("ec2:CreateSecurityGroup", "done"),
                 ("ec2:ModifyNetworkInterfaceAttribute", "done"),
+                ("ec2:ModifyInstanceAttribute", "done"),
                 ("ec2:ModifyInstanceAttribute", "done"),
             ]
         );
@@ -1139,7 +1225,7 @@ mod tests {
         let api = Api::new(&compromised(), None);
         let (report, _) = run_with(&api, Response::Terminate, &allowed).await;
         assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
-        // Protection off, then the volumes kept, then the termination.
+        // The volumes kept, protection off, then the termination.
         assert_eq!(api.modify_instance.num_calls(), 2);
         assert_eq!(api.terminate.num_calls(), 1);
         let last: Vec<&str> = report
@@ -1172,6 +1258,7 @@ mod tests {
             ("CreateSnapshot", 1, [1, 1, 0, 0, 0, 0, 0]),
             ("CreateSecurityGroup", 3, [1, 2, 1, 0, 0, 0, 0]),
             ("ModifyNetworkInterfaceAttribute", 4, [1, 2, 1, 1, 1, 0, 0]),
+            // Keeping the volumes is the first instance change.
             ("ModifyInstanceAttribute", 5, [1, 2, 1, 1, 1, 1, 0]),
             ("TerminateInstances", 7, [1, 2, 1, 1, 1, 2, 1]),
         ];
@@ -1262,6 +1349,84 @@ mod tests {
         assert_eq!(duplicate.num_calls(), 1);
         // The interface went into that group.
         assert_eq!(api.isolate.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_new_group_ec2_does_not_show_yet_is_waited_for() {
+        let api = Api::new(&compromised(), None);
+        let by_id = mock!(Client::describe_security_groups)
+            .match_requests(|r| r.group_ids() == [QUARANTINE])
+            .sequence()
+            .error(|| {
+                aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsError::generic(
+                    aws_error("InvalidGroup.NotFound", "The security group 'sg-quarantine' does not exist"),
+                )
+            })
+            .output(|| DescribeSecurityGroupsOutput::builder().security_groups(group(true)).build())
+            .build();
+        let settings = ContainmentSettings::default();
+        let (report, _) = run_before(&[&by_id], &api, Response::Contain, &settings).await;
+        assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
+        assert_eq!(by_id.num_calls(), 2);
+        assert_eq!(api.revoke_egress.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn each_interface_goes_into_the_quarantine_group_of_its_own_vpc() {
+        let api = Api::new(&compromised(), None);
+        // A second interface, attached from another VPC.
+        let mut instance = instance(&compromised());
+        instance
+            .network_interfaces
+            .get_or_insert_with(Vec::new)
+            .push(
+                InstanceNetworkInterface::builder()
+                    .network_interface_id("eni-2")
+                    .vpc_id("vpc-2")
+                    .groups(GroupIdentifier::builder().group_id("sg-other").build())
+                    .build(),
+            );
+        let described = mock!(Client::describe_instances).then_output(move || {
+            DescribeInstancesOutput::builder()
+                .reservations(Reservation::builder().instances(instance.clone()).build())
+                .build()
+        });
+        let create_second = mock!(Client::create_security_group)
+            .match_requests(|r| r.vpc_id() == Some("vpc-2"))
+            .then_output(|| {
+                CreateSecurityGroupOutput::builder()
+                    .group_id("sg-q2")
+                    .build()
+            });
+        let second = mock!(Client::describe_security_groups)
+            .match_requests(|r| r.group_ids() == ["sg-q2"])
+            .then_output(|| {
+                DescribeSecurityGroupsOutput::builder()
+                    .security_groups(
+                        SecurityGroup::builder()
+                            .group_id("sg-q2")
+                            .vpc_id("vpc-2")
+                            .build(),
+                    )
+                    .build()
+            });
+        let isolate_second = mock!(Client::modify_network_interface_attribute)
+            .match_requests(|r| {
+                r.network_interface_id() == Some("eni-2") && r.groups() == ["sg-q2"]
+            })
+            .then_output(|| ModifyNetworkInterfaceAttributeOutput::builder().build());
+        let settings = ContainmentSettings::default();
+        let first = [&described, &create_second, &second, &isolate_second];
+        let (report, _) = run_before(&first, &api, Response::Contain, &settings).await;
+        assert_eq!(report.outcome, PlaybookOutcome::Contained, "{report:#?}");
+        assert_eq!(
+            (api.create_group.num_calls(), create_second.num_calls()),
+            (1, 1)
+        );
+        assert_eq!(
+            (api.isolate.num_calls(), isolate_second.num_calls()),
+            (1, 1)
+        );
     }
 
     /// Why the EC2 playbook cannot be planned against `rules`.

@@ -75,16 +75,20 @@ pub enum IamStep {
         access_key_id: String,
     },
     /// Puts the inline policy that denies everything to sessions issued
-    /// before `issued_before`.
+    /// before the step runs, plus [`PROPAGATION_MARGIN_SECONDS`].
     RevokeSessions {
         /// The user or role.
         principal: Principal,
         /// The inline policy's name.
         policy_name: String,
-        /// The instant (RFC 3339, UTC) before which sessions are refused.
-        issued_before: String,
     },
 }
+
+/// How far past the moment it is put the revocation's cutoff lies. IAM
+/// changes take seconds to reach every endpoint, so a key deactivated a
+/// moment ago may still mint a session; the margin refuses those too (and
+/// any session issued in it, which is the point of an incident).
+pub const PROPAGATION_MARGIN_SECONDS: i64 = 60;
 
 /// The inline policy that denies every action to sessions issued before
 /// `issued_before` (RFC 3339).
@@ -129,9 +133,8 @@ impl IamStep {
             IamStep::RevokeSessions {
                 principal,
                 policy_name,
-                issued_before,
             } => format!(
-                "Deny everything to the sessions of {principal} issued before {issued_before} (inline policy {policy_name})."
+                "Deny everything to the sessions of {principal} issued until a minute after this step runs (inline policy {policy_name})."
             ),
         }
     }
@@ -157,9 +160,11 @@ impl IamStep {
             IamStep::RevokeSessions {
                 principal,
                 policy_name,
-                issued_before,
             } => {
-                let document = revoke_sessions_policy(issued_before).to_string();
+                // Taken now, after the keys are off, not when planned.
+                let issued_before =
+                    soar_core::Timestamp(ctx.now().0 + PROPAGATION_MARGIN_SECONDS).to_string();
+                let document = revoke_sessions_policy(&issued_before).to_string();
                 match principal.kind {
                     PrincipalKind::User => iam
                         .put_user_policy()
@@ -192,12 +197,39 @@ impl IamStep {
 /// (`Details.AwsIamAccessKey`: `PrincipalType` and `PrincipalName`, or the
 /// older `UserName`), else the user or role of an `AwsIamUser` or
 /// `AwsIamRole` resource.
-fn principal(finding: &Finding) -> Result<Principal, PlaybookError> {
+fn principal(finding: &Finding, account_id: &str) -> Result<Principal, PlaybookError> {
     let cannot = |resource: &str, reason: &str| PlaybookError::CannotContain {
         resource: resource.to_owned(),
         reason: reason.to_owned(),
     };
     for resource in &finding.resources {
+        // A principal of another account is not the one to contain here,
+        // even if one of the same name exists in this one.
+        if let Ok(arn) = Arn::parse(&resource.id) {
+            if !arn.account.is_empty() && arn.account != account_id {
+                return Err(cannot(
+                    &resource.id,
+                    &format!(
+                        "it is in account {}, not {account_id}, where the playbook acts",
+                        arn.account
+                    ),
+                ));
+            }
+        }
+        let key_account = resource
+            .details
+            .as_ref()
+            .and_then(|d| d.aws_iam_access_key.as_ref())
+            .and_then(|d| d.account_id.as_deref())
+            .filter(|a| !a.is_empty());
+        if let Some(other) = key_account.filter(|a| *a != account_id) {
+            return Err(cannot(
+                &resource.id,
+                &format!(
+                    "the key is in account {other}, not {account_id}, where the playbook acts"
+                ),
+            ));
+        }
         let named = |kind| {
             let arn = Arn::parse(&resource.id).ok()?;
             let prefix = match kind {
@@ -310,7 +342,7 @@ pub(crate) async fn plan(
     response: Response,
     settings: &ContainmentSettings,
 ) -> Result<PlaybookPlan, PlaybookError> {
-    let principal = principal(finding)?;
+    let principal = principal(finding, ctx.account_id())?;
     let resource = format!(
         "arn:{}:iam::{}:{}/{}",
         ctx.partition(),
@@ -378,20 +410,26 @@ pub(crate) async fn plan(
             }
         }
     }
+    // Always put again: each run refuses the sessions issued before it.
     steps.push(IamStep::RevokeSessions {
         principal: principal.clone(),
         policy_name: settings.revoke_sessions_policy_name.clone(),
-        issued_before: ctx.now().to_string(),
     });
+    let mut notes = vec![format!(
+        "Find out how the credentials of {principal} were exposed and what they were used for, then issue new ones; inline policy {} can stay, since it refuses only the sessions issued before the incident.",
+        settings.revoke_sessions_policy_name
+    )];
+    if principal.kind == PrincipalKind::Role {
+        notes.push(format!(
+            "Every session of {principal} issued before the revocation is refused, those of the instances, functions and services that use the role included, until they next fetch credentials: expect errors from them until then."
+        ));
+    }
     Ok(PlaybookPlan {
         kind: IncidentKind::IamUser,
         response,
         resource,
         steps: steps.into_iter().map(Step::Iam).collect(),
-        notes: vec![format!(
-            "Find out how the credentials of {principal} were exposed and what they were used for, then issue new ones; inline policy {} can stay, since it refuses only the sessions issued before the incident.",
-            settings.revoke_sessions_policy_name
-        )],
+        notes,
     })
 }
 
@@ -413,7 +451,10 @@ mod tests {
     use crate::playbook::testing::{guardduty, resource};
     use crate::playbook::{apply, plan as plan_for, PlaybookOutcome, PlaybookReport, StepStatus};
 
+    const ACCOUNT: &str = "111111111111";
     const NOW: &str = "2026-12-01T20:00:00Z";
+    /// A minute after [`NOW`]: the cutoff of a revocation put then.
+    const CUTOFF: &str = "2026-12-01T20:01:00Z";
 
     fn key(principal_type: Option<&str>, name: &str) -> Resource {
         Resource {
@@ -479,7 +520,7 @@ mod tests {
         name == Some("soar-revoke-older-sessions")
             && document
                 .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-                .is_some_and(|d| d == revoke_sessions_policy(NOW))
+                .is_some_and(|d| d == revoke_sessions_policy(CUTOFF))
     }
 
     fn user_policy() -> Rule {
@@ -550,7 +591,7 @@ mod tests {
         report.record(&mut pad);
         assert_eq!(
             pad.messages.actions_taken,
-            "Deactivated access key AKIAEXPOSED of user alice. Revoked the sessions of user alice issued before 2026-12-01T20:00:00Z (inline policy soar-revoke-older-sessions)."
+            "Deactivated access key AKIAEXPOSED of user alice. Revoked the sessions of user alice issued before 2026-12-01T20:01:00Z (inline policy soar-revoke-older-sessions)."
         );
     }
 
@@ -800,20 +841,49 @@ mod tests {
             details.principal_name = None;
             details.user_name = Some("kapil".to_owned());
         }
-        assert_eq!(principal(&finding(vec![legacy])).unwrap(), user("kapil"));
+        assert_eq!(
+            principal(&finding(vec![legacy]), ACCOUNT).unwrap(),
+            user("kapil")
+        );
         let with_path = resource("AwsIamUser", "arn:aws:iam::111111111111:user/ops/bob");
-        assert_eq!(principal(&finding(vec![with_path])).unwrap(), user("bob"));
+        assert_eq!(
+            principal(&finding(vec![with_path]), ACCOUNT).unwrap(),
+            user("bob")
+        );
         let role = resource("AwsIamRole", "arn:aws:iam::111111111111:role/service/web");
         assert_eq!(
-            principal(&finding(vec![role])).unwrap(),
+            principal(&finding(vec![role]), ACCOUNT).unwrap(),
             Principal {
                 kind: PrincipalKind::Role,
                 name: "web".to_owned()
             }
         );
         let session = key(Some("AssumedRole"), "web/i-0abc");
-        assert_eq!(principal(&finding(vec![session])).unwrap().name, "web");
-        assert!(principal(&finding(vec![resource("AwsS3Bucket", "arn:aws:s3:::b")])).is_err());
+        assert_eq!(
+            principal(&finding(vec![session]), ACCOUNT).unwrap().name,
+            "web"
+        );
+        assert!(principal(
+            &finding(vec![resource("AwsS3Bucket", "arn:aws:s3:::b")]),
+            ACCOUNT
+        )
+        .is_err());
+        // A user of another account, even one named like a user here.
+        let elsewhere = resource("AwsIamUser", "arn:aws:iam::222222222222:user/bob");
+        let error = principal(&finding(vec![elsewhere]), ACCOUNT).unwrap_err();
+        assert!(
+            error.to_string().contains("in account 222222222222"),
+            "{error}"
+        );
+        let mut foreign_key = key(Some("IAMUser"), "bob");
+        if let Some(details) = foreign_key
+            .details
+            .as_mut()
+            .and_then(|d| d.aws_iam_access_key.as_mut())
+        {
+            details.account_id = Some("222222222222".to_owned());
+        }
+        assert!(principal(&finding(vec![foreign_key]), ACCOUNT).is_err());
         assert!(is_caller(
             "arn:aws:sts::111111111111:assumed-role/web/s",
             "111111111111",

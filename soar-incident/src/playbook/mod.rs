@@ -23,13 +23,14 @@
 //! control quarantines an instance or revokes sessions.
 
 use serde::Serialize;
-use soar_asff::Finding;
+use soar_asff::{is_account_id, Finding};
 use soar_core::{Location, Scratchpad};
 use soar_remediate::{Context, ContextFactory, Mode, RemediationError};
 
 use crate::attack::{attack_mapping, AttackMapping};
 use crate::classify::{
-    classify, Classification, ContainmentSettings, IncidentConfig, IncidentKind, Response,
+    classify, product_of, Classification, ContainmentSettings, IncidentConfig, IncidentKind,
+    Response,
 };
 
 #[cfg(feature = "ec2")]
@@ -42,7 +43,9 @@ mod s3;
 #[cfg(feature = "ec2")]
 pub use ec2::{Ec2Step, INCIDENT_TAG};
 #[cfg(feature = "iam")]
-pub use iam::{revoke_sessions_policy, IamStep, Principal, PrincipalKind};
+pub use iam::{
+    revoke_sessions_policy, IamStep, Principal, PrincipalKind, PROPAGATION_MARGIN_SECONDS,
+};
 #[cfg(feature = "s3")]
 pub use s3::S3Step;
 
@@ -103,13 +106,13 @@ impl Step {
     }
 }
 
-/// What one run of a playbook learns as it goes: the quarantine group it
+/// What one run of a playbook learns as it goes: the quarantine groups it
 /// created, which the steps after it use.
 #[derive(Debug, Default)]
 pub(crate) struct Run {
-    /// The quarantine security group, once it is known.
+    /// The quarantine security group of each VPC, once it is known.
     #[cfg_attr(not(feature = "ec2"), allow(dead_code))]
-    pub(crate) quarantine_group: Option<String>,
+    pub(crate) quarantine_groups: std::collections::BTreeMap<String, String>,
 }
 
 /// What a playbook would do to contain a resource.
@@ -242,9 +245,12 @@ impl PlaybookReport {
     }
 
     /// Records the trail in the Scratchpad: every step done goes into
-    /// `messages.actions_taken`; a containment that is not complete sets
+    /// `messages.actions_taken`; a completed containment sets
+    /// `actions.contained`; one that is not complete sets
     /// `actions.autoremediation_not_done` (which opens a ticket) and says in
-    /// `messages.actions_required` why, and which steps are left.
+    /// `messages.actions_required` why, and which steps are left; a plan
+    /// (containment off) goes into `messages.actions_required` as the steps
+    /// to take by hand.
     pub fn record(&self, pad: &mut Scratchpad) {
         let done: Vec<&str> = self
             .steps
@@ -266,6 +272,15 @@ impl PlaybookReport {
             };
         }
         let mut required = Vec::new();
+        pad.actions.contained = self.is_contained();
+        if self.outcome == PlaybookOutcome::Planned && !self.steps.is_empty() {
+            let steps: Vec<&str> = self.steps.iter().map(|r| r.description.as_str()).collect();
+            required.push(format!(
+                "Automatic containment is off (containment.enabled). To contain {} by hand: {}",
+                self.resource.as_deref().unwrap_or("the resource"),
+                steps.join(" ")
+            ));
+        }
         if let PlaybookOutcome::Escalated { reason } = &self.outcome {
             pad.actions.autoremediation_not_done = true;
             required.push(format!("Containment is not complete: {reason}."));
@@ -441,6 +456,17 @@ pub async fn contain(
         (report.kind, report.response) = (Some(kind), Some(response));
         report
     };
+    let (name, by_arn) = product_of(finding);
+    let trusted = settings
+        .products
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(&name) || p.eq_ignore_ascii_case(&by_arn));
+    if !trusted {
+        return with_kind(PlaybookReport::escalated(format!(
+            "the finding comes from product {by_arn:?}, and containment acts only on findings of {:?} (containment.products): any product that can import findings can claim GuardDuty's types",
+            settings.products
+        )));
+    }
     let resource_type = resource_types(kind)
         .iter()
         .copied()
@@ -449,6 +475,16 @@ pub async fn contain(
         Ok(location) => location,
         Err(error) => return with_kind(PlaybookReport::escalated(error.to_string())),
     };
+    // GuardDuty reports a finding in the account of its resource; a
+    // resource elsewhere is not this finding's to contain.
+    if is_account_id(&finding.aws_account_id) && finding.aws_account_id != location.account_id {
+        let mut report = with_kind(PlaybookReport::escalated(format!(
+            "the resource is in account {}, but the finding was reported for account {}",
+            location.account_id, finding.aws_account_id
+        )));
+        report.location = Some(location);
+        return report;
+    }
     let ctx = match contexts.context_at(location.clone()).await {
         Ok(ctx) => ctx,
         Err(error) => {

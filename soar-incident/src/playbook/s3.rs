@@ -157,6 +157,11 @@ pub(crate) async fn plan(
             }
         }
     }
+    // Blocking public access closes the bucket to everyone, not to whoever
+    // already used it with credentials.
+    notes.push(
+        "A principal that read or changed the bucket with its own credentials keeps its access: look at the finding's actor and contain those credentials if they are exposed.".to_owned(),
+    );
     Ok(PlaybookPlan {
         kind: IncidentKind::S3,
         response,
@@ -287,6 +292,7 @@ mod tests {
         assert_eq!(report.outcome, PlaybookOutcome::Contained);
         assert!(report.steps.is_empty());
         assert!(report.notes[0].contains("already blocks public access"));
+        assert!(report.notes[1].contains("keeps its access"));
         assert_eq!(put.num_calls(), 0);
     }
 
