@@ -49,6 +49,7 @@
 //! ```
 
 #![warn(missing_docs, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod alarm;
 mod attack;
