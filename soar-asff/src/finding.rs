@@ -21,8 +21,12 @@ asff_object! {
     /// One finding in the AWS Security Finding Format.
     ///
     /// Every top-level member of the API's `AwsSecurityFinding` has a field.
-    /// The twelve members ASFF requires are plain fields; the rest are
-    /// `Option`s. Members this version does not know are kept in `extra`.
+    /// The ten members the Security Hub API model requires (`SchemaVersion`,
+    /// `Id`, `ProductArn`, `GeneratorId`, `AwsAccountId`, `CreatedAt`,
+    /// `UpdatedAt`, `Title`, `Description`, `Resources`) are plain fields;
+    /// the rest, `Types` and `Severity` included, are `Option`s, so a member
+    /// that is absent stays absent when the finding is written back.
+    /// Members this version does not know are kept in `extra`.
     ///
     /// ```
     /// use soar_asff::{Finding, SeverityLabel};
@@ -64,7 +68,7 @@ asff_object! {
         /// The account the finding belongs to.
         "AwsAccountId" => aws_account_id: required<String>,
         /// The finding types, `namespace/category/classifier`.
-        "Types" => types: required<Vec<String>>,
+        "Types" => types: optional<Vec<String>>,
         /// When the issue was first seen.
         "FirstObservedAt" => first_observed_at: optional<String>,
         /// When the issue was last seen.
@@ -74,7 +78,7 @@ asff_object! {
         /// When the finding was last updated.
         "UpdatedAt" => updated_at: required<String>,
         /// How severe the issue is.
-        "Severity" => severity: required<Severity>,
+        "Severity" => severity: optional<Severity>,
         /// How confident the producer is, 0..=100.
         "Confidence" => confidence: optional<i32>,
         /// How important the resource is, 0..=100.
@@ -274,15 +278,21 @@ impl Finding {
     }
 
     /// The severity label, derived from `Severity.Normalized` when the label
-    /// is missing.
+    /// is missing; `None` without a `Severity`.
     pub fn severity_label(&self) -> Option<SeverityLabel> {
-        self.severity.effective_label()
+        self.severity.as_ref()?.effective_label()
     }
 
     /// The normalized severity (0..=100), derived from the label when the
-    /// score is missing.
+    /// score is missing; `None` without a `Severity`.
     pub fn normalized_severity(&self) -> Option<i32> {
-        self.severity.effective_normalized()
+        self.severity.as_ref()?.effective_normalized()
+    }
+
+    /// The finding types, `namespace/category/classifier`: empty when the
+    /// finding has none (`Types` is optional in the API model).
+    pub fn types(&self) -> &[String] {
+        self.types.as_deref().unwrap_or_default()
     }
 
     /// `Compliance.Status`, if the finding is a control check.

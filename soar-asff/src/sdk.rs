@@ -110,12 +110,16 @@ pub fn to_sdk(finding: &Finding) -> Converted<sdk::AwsSecurityFinding> {
         .set_region(f.region.clone())
         .generator_id(&f.generator_id)
         .aws_account_id(&f.aws_account_id)
-        .set_types(Some(f.types.clone()))
+        .set_types(f.types.clone())
         .set_first_observed_at(f.first_observed_at.clone())
         .set_last_observed_at(f.last_observed_at.clone())
         .created_at(&f.created_at)
         .updated_at(&f.updated_at)
-        .severity(severity_to_sdk(&f.severity, "Severity", &mut lost))
+        .set_severity(
+            f.severity
+                .as_ref()
+                .map(|severity| severity_to_sdk(severity, "Severity", &mut lost)),
+        )
         .set_confidence(f.confidence)
         .set_criticality(f.criticality)
         .title(&f.title)
@@ -225,10 +229,6 @@ pub fn from_sdk(finding: &sdk::AwsSecurityFinding) -> Result<Converted<Finding>,
             reason: "the SDK finding has no value for this required member".to_owned(),
         })
     };
-    let severity = f.severity.as_ref().ok_or_else(|| Error::Sdk {
-        path: "Severity".to_owned(),
-        reason: "the SDK finding has no value for this required member".to_owned(),
-    })?;
     let value = Finding {
         schema_version: required(f.schema_version(), "SchemaVersion")?,
         id: required(f.id(), "Id")?,
@@ -238,12 +238,15 @@ pub fn from_sdk(finding: &sdk::AwsSecurityFinding) -> Result<Converted<Finding>,
         region: f.region.clone(),
         generator_id: required(f.generator_id(), "GeneratorId")?,
         aws_account_id: required(f.aws_account_id(), "AwsAccountId")?,
-        types: f.types.clone().unwrap_or_default(),
+        types: f.types.clone(),
         first_observed_at: f.first_observed_at.clone(),
         last_observed_at: f.last_observed_at.clone(),
         created_at: required(f.created_at(), "CreatedAt")?,
         updated_at: required(f.updated_at(), "UpdatedAt")?,
-        severity: severity_from_sdk(severity, "Severity", &mut lost),
+        severity: f
+            .severity
+            .as_ref()
+            .map(|severity| severity_from_sdk(severity, "Severity", &mut lost)),
         confidence: f.confidence,
         criticality: f.criticality,
         title: required(f.title(), "Title")?,
@@ -801,15 +804,15 @@ mod tests {
             product_arn: "arn:aws:securityhub:eu-west-1::product/aws/securityhub".into(),
             generator_id: "security-control/S3.2".into(),
             aws_account_id: "111122223333".into(),
-            types: vec!["Software and Configuration Checks".into()],
+            types: Some(vec!["Software and Configuration Checks".into()]),
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
-            severity: Severity {
+            severity: Some(Severity {
                 label: Some(SeverityLabel::High),
                 normalized: Some(70),
                 product: Some(serde_json::Number::from(7)),
                 ..Severity::default()
-            },
+            }),
             title: "t".into(),
             description: "d".into(),
             resources: vec![Resource {
@@ -848,6 +851,22 @@ mod tests {
         let back = from_sdk(&there.value).unwrap();
         assert!(back.is_lossless(), "{:?}", back.unconverted);
         assert_eq!(back.value, original);
+    }
+
+    #[test]
+    fn absent_types_and_severity_stay_absent_through_the_sdk() {
+        let original = Finding {
+            types: None,
+            severity: None,
+            ..finding()
+        };
+        let there = to_sdk(&original);
+        assert_eq!(
+            (there.value.types(), there.value.severity()),
+            (&[][..], None)
+        );
+        let back = from_sdk(&there.value).unwrap();
+        assert_eq!((back.value.types, back.value.severity), (None, None));
     }
 
     #[test]

@@ -221,10 +221,11 @@ pub fn arb_finding() -> impl Strategy<Value = Finding> {
         arb_text(),
         arb_text(),
         arb_account_id(),
-        vec(arb_text(), 0..3),
+        // Optional in the API model: absent, empty or filled.
+        option::of(vec(arb_text(), 0..3)),
         arb_timestamp(),
         arb_timestamp(),
-        arb_severity(),
+        option::of(arb_severity()),
         arb_text(),
         arb_text(),
         vec(arb_resource(), 1..3),

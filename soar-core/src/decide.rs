@@ -330,7 +330,7 @@ mod tests {
             id: "f-1".into(),
             aws_account_id: "111122223333".into(),
             generator_id: "security-control/S3.2".into(),
-            severity: Severity::from_label(SeverityLabel::High),
+            severity: Some(Severity::from_label(SeverityLabel::High)),
             compliance: Some(Compliance {
                 status: Some(status),
                 security_control_id: Some("S3.2".into()),

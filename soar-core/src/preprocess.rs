@@ -130,7 +130,7 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(reclassify_health(&health, &keep), None);
-        health.severity = Severity::from_label(SeverityLabel::Informational);
+        health.severity = Some(Severity::from_label(SeverityLabel::Informational));
         assert_eq!(reclassify_health(&health, &Config::default()), None);
         let not_health = testdata("securityhub-fsbp-s3-8-failed.json");
         assert_eq!(reclassify_health(&not_health, &Config::default()), None);

@@ -174,7 +174,7 @@ impl NormalizedEvent {
                     severity: most_severe
                         .and_then(|f| f.severity_label())
                         .unwrap_or(SeverityLabel::Informational),
-                    event_type: most_severe.and_then(|f| f.types.first().cloned()),
+                    event_type: most_severe.and_then(|f| f.types().first().cloned()),
                     account_id: most_severe.map(|f| f.aws_account_id.clone()),
                 }
             }

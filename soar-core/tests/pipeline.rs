@@ -215,7 +215,7 @@ async fn health_notification_is_reclassified_in_security_hub_and_the_run_ends() 
     let pad = world.process(finding.clone()).await;
     assert!(pad.actions.terminate_for_reprocessing);
     let stored = world.updater.finding(&finding.id).unwrap();
-    assert_eq!(stored.severity.label, Some(SeverityLabel::Informational));
+    assert_eq!(stored.severity_label(), Some(SeverityLabel::Informational));
 }
 
 use soar_core::ports::FindingUpdater;

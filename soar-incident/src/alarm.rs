@@ -102,7 +102,7 @@ fn time_of(text: Option<&str>) -> Option<Timestamp> {
 /// }"#)?;
 /// let soar_asff::Event::CloudWatchAlarmStateChange(alarm) = event else { unreachable!() };
 /// let finding = alarm_finding(&alarm)?;
-/// assert_eq!(finding.severity.label, Some(soar_asff::SeverityLabel::High));
+/// assert_eq!(finding.severity_label(), Some(soar_asff::SeverityLabel::High));
 /// assert_eq!(finding.resources[0].id, "arn:aws:lambda:eu-west-1:111111111111:function:orders");
 /// assert_eq!(finding.created_at, "2026-12-01T09:59:30Z");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -174,13 +174,13 @@ pub fn alarm_finding(event: &Envelope<AlarmStateChange>) -> Result<Finding, Alar
         ),
         generator_id: format!("soar-cloudwatch-alarm/{name}"),
         aws_account_id: account.clone(),
-        types: vec![format!(
+        types: Some(vec![format!(
             "Unusual Behaviors/Application/CloudWatch alarm {domain}"
-        )],
+        )]),
         created_at: when.clone(),
         updated_at: when.clone(),
         first_observed_at: Some(when),
-        severity: Severity::from_label(severity),
+        severity: Some(Severity::from_label(severity)),
         title: format!("{domain} alarm {name} is in ALARM"),
         description: if description.is_empty() {
             format!("CloudWatch alarm {name} went into ALARM.")
@@ -256,7 +256,7 @@ mod tests {
             TIMES,
         ))
         .unwrap();
-        assert_eq!(finding.severity.label, Some(SeverityLabel::Critical));
+        assert_eq!(finding.severity_label(), Some(SeverityLabel::Critical));
         assert_eq!(
             finding.resources[0].resource_type,
             "AwsStepFunctionStateMachine"

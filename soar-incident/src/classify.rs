@@ -157,7 +157,7 @@ impl Default for IncidentConfig {
 /// writes the `/` after the resource kind as `-`, and only the first one.
 pub fn guardduty_types(finding: &Finding) -> Vec<String> {
     finding
-        .types
+        .types()
         .iter()
         .filter_map(|t| t.rsplit('/').next())
         .filter(|t| t.contains(':'))
@@ -255,8 +255,7 @@ pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
             types.first().map_or("", String::as_str),
         ));
     let severity = finding
-        .severity
-        .effective_label()
+        .severity_label()
         .unwrap_or(SeverityLabel::Informational);
     let response = if config.ticket_severities.contains(&severity) {
         Response::Ticket
@@ -377,10 +376,10 @@ mod tests {
             product_arn: format!("arn:aws:securityhub:us-east-1::product/aws/{product}"),
             generator_id: "g".to_owned(),
             aws_account_id: "111111111111".to_owned(),
-            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            types: Some(types.iter().map(|t| (*t).to_owned()).collect()),
             created_at: "2026-12-01T00:00:00Z".to_owned(),
             updated_at: "2026-12-01T00:00:00Z".to_owned(),
-            severity: soar_asff::Severity::from_label(label),
+            severity: Some(soar_asff::Severity::from_label(label)),
             title: "t".to_owned(),
             description: "d".to_owned(),
             ..Finding::default()

@@ -177,7 +177,7 @@ impl SecurityEvent {
             },
             account_id: Some(finding.aws_account_id.clone()),
             region: finding.region.clone(),
-            event_type: finding.types.first().cloned(),
+            event_type: finding.types().first().cloned(),
             severity: finding
                 .severity_label()
                 .unwrap_or(SeverityLabel::Informational),
@@ -343,10 +343,10 @@ fn health_asff(event: &Envelope<serde_json::Value>) -> Result<Finding, NoFinding
         product_arn: format!("arn:{partition}:securityhub:{region}::product/aws/health"),
         generator_id: code.clone(),
         aws_account_id: account,
-        types: vec!["Software and Configuration Checks".to_owned()],
+        types: Some(vec!["Software and Configuration Checks".to_owned()]),
         created_at: when.clone(),
         updated_at: when,
-        severity: Severity::from_label(security_event.severity),
+        severity: Some(Severity::from_label(security_event.severity)),
         title: format!("AWS Health - {code}"),
         description,
         product_name: Some("Health".to_owned()),
@@ -539,13 +539,13 @@ fn guardduty_asff(event: &Envelope<GuardDutyFinding>) -> Result<Finding, NoFindi
             None => "aws-guardduty".to_owned(),
         },
         aws_account_id: account,
-        types: vec![format!("{namespace}/{asff_type}")],
+        types: Some(vec![format!("{namespace}/{asff_type}")]),
         created_at: created,
         updated_at: updated,
-        severity: Severity {
+        severity: Some(Severity {
             product: detail.severity.clone(),
             ..Severity::from_label(detail.severity_label().unwrap_or(SeverityLabel::Low))
-        },
+        }),
         title: detail.title.clone().unwrap_or_else(|| finding_type.clone()),
         description: detail
             .description
@@ -626,10 +626,13 @@ fn cloudtrail_asff(event: &Envelope<CloudTrailDetail>) -> Result<Finding, NoFind
             detail.event_source, detail.event_name
         ),
         aws_account_id: account,
-        types: vec![format!("Unusual Behaviors/User/{}", detail.event_name)],
+        types: Some(vec![format!(
+            "Unusual Behaviors/User/{}",
+            detail.event_name
+        )]),
         created_at: when.clone(),
         updated_at: when,
-        severity: Severity::from_label(security_event.severity),
+        severity: Some(Severity::from_label(security_event.severity)),
         title: format!("{} by {who}", detail.event_name),
         description: format!(
             "CloudTrail recorded {} ({}) by {who}{}.",

@@ -137,7 +137,7 @@ fn native_guardduty_findings_become_the_asff_guardduty_would_send() {
                     "{name}"
                 );
                 assert!(
-                    finding.types[0].starts_with("TTPs/"),
+                    finding.types()[0].starts_with("TTPs/"),
                     "{name}: {:?}",
                     finding.types
                 );
@@ -196,7 +196,7 @@ fn native_guardduty_findings_become_the_asff_guardduty_would_send() {
         ),
         (Some("IAMUser"), Some("GeneratedFindingUserName"))
     );
-    assert_eq!(finding.severity.label, Some(SeverityLabel::Medium));
+    assert_eq!(finding.severity_label(), Some(SeverityLabel::Medium));
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn cloudtrail_events_become_findings_with_a_severity_from_the_actor() {
     let events = events("eventbridge");
     let severity = |file: &str| {
         let event = &events.iter().find(|(n, _)| n == file).unwrap().1;
-        findings_of(event).unwrap()[0].severity.label
+        findings_of(event).unwrap()[0].severity_label()
     };
     assert_eq!(
         severity("cloudtrail-console-signin-root.json"),

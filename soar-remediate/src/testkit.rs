@@ -172,12 +172,12 @@ pub fn finding_for(control_id: &str, resource_type: &str, resource_id: &str) -> 
         product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".to_owned(),
         generator_id: format!("security-control/{control_id}"),
         aws_account_id: TEST_ACCOUNT.to_owned(),
-        types: vec![
+        types: Some(vec![
             "Software and Configuration Checks/Industry and Regulatory Standards".to_owned(),
-        ],
+        ]),
         created_at: "2026-01-01T00:00:00Z".to_owned(),
         updated_at: "2026-01-01T00:00:00Z".to_owned(),
-        severity: Severity::from_label(SeverityLabel::High),
+        severity: Some(Severity::from_label(SeverityLabel::High)),
         title: format!("{control_id} fails"),
         description: format!("{control_id} fails for {resource_id}"),
         region: Some(TEST_REGION.to_owned()),

@@ -333,7 +333,7 @@ fn event_record(pad: &Scratchpad) -> Option<(RecordKind, String, &'static str)> 
         let kind = soar_incident::guardduty_types(&pad.finding)
             .into_iter()
             .next()
-            .or_else(|| pad.finding.types.first().cloned())
+            .or_else(|| pad.finding.types().first().cloned())
             .unwrap_or_default();
         let outcome = match (not_done, pad.actions.contained) {
             (true, _) => "escalated",

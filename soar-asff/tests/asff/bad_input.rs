@@ -26,13 +26,18 @@ fn finding_error(value: &Value) -> (String, String) {
 
 #[test]
 fn missing_required_members_are_named() {
+    // The members the Security Hub API model requires.
     for member in [
+        "SchemaVersion",
         "Id",
         "ProductArn",
+        "GeneratorId",
         "AwsAccountId",
-        "Severity",
-        "Resources",
+        "CreatedAt",
+        "UpdatedAt",
         "Title",
+        "Description",
+        "Resources",
     ] {
         let mut finding = sample();
         finding.as_object_mut().unwrap().remove(member);
@@ -40,6 +45,39 @@ fn missing_required_members_are_named() {
         assert_eq!(path, member);
         assert!(message.contains("missing field"), "{message}");
     }
+}
+
+#[test]
+fn a_finding_with_only_the_required_members_is_valid_and_stays_that_way() {
+    let mut finding = sample();
+    let object = finding.as_object_mut().unwrap();
+    let required = [
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "CreatedAt",
+        "UpdatedAt",
+        "Title",
+        "Description",
+        "Resources",
+    ];
+    object.retain(|member, _| required.contains(&member.as_str()));
+    let bytes = serde_json::to_vec(&finding).unwrap();
+    let parsed = Finding::from_slice(&bytes).unwrap();
+    assert_eq!(parsed.types, None);
+    assert!(parsed.types().is_empty());
+    assert_eq!(parsed.severity, None);
+    assert_eq!(parsed.severity_label(), None);
+    // Absent members stay absent; an empty `Types` stays empty.
+    let written: Value = serde_json::from_str(&parsed.to_json().unwrap()).unwrap();
+    assert_json_eq("required only", &finding, &written);
+    finding["Types"] = json!([]);
+    let parsed = Finding::from_slice(&serde_json::to_vec(&finding).unwrap()).unwrap();
+    assert_eq!(parsed.types, Some(Vec::new()));
+    let written: Value = serde_json::from_str(&parsed.to_json().unwrap()).unwrap();
+    assert_json_eq("empty Types", &finding, &written);
 }
 
 #[test]

@@ -112,8 +112,9 @@ fn apply(finding: &mut Finding, update: &FindingUpdate) {
         finding.workflow.get_or_insert_with(Default::default).status = Some(status);
     }
     if let Some(label) = update.severity {
-        finding.severity.label = Some(label);
-        finding.severity.normalized = Some(label.normalized());
+        let severity = finding.severity.get_or_insert_with(Default::default);
+        severity.label = Some(label);
+        severity.normalized = Some(label.normalized());
     }
     if !update.user_defined_fields.is_empty() {
         finding

@@ -818,7 +818,7 @@ mod tests {
 
         // Notify and ticket responses contain nothing.
         let mut low = finding.clone();
-        low.severity = soar_asff::Severity::from_label(SeverityLabel::Low);
+        low.severity = Some(soar_asff::Severity::from_label(SeverityLabel::Low));
         let report = crate::respond(&low, &config, &contexts, soar_remediate::Mode::Apply).await;
         assert!(
             matches!(&report.playbook.outcome, PlaybookOutcome::NotRequired { reason } if reason.contains("ticket")),
