@@ -277,22 +277,31 @@ impl Config {
     /// [`ConfigError`] naming the member that is wrong, and for a rule the
     /// line and column.
     pub fn from_json(json: &str) -> Result<Self, ConfigError> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let config: Config = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let message = e.inner().to_string();
-            let path = e.path().to_string();
-            match rules_text::take_rule_error(&message) {
-                Some(source) => ConfigError::Rule {
-                    member: if path.starts_with("auto_remediation") {
-                        "auto_remediation.suppress_when"
-                    } else {
-                        "suppress_when"
-                    },
-                    source,
-                },
-                None => ConfigError::Json { path, message },
-            }
-        })?;
+        let json_error = |path: String, error: &dyn std::fmt::Display| ConfigError::Json {
+            path,
+            message: error.to_string(),
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| json_error(".".to_owned(), &e))?;
+        // The rule sets are taken out and parsed once the rest has
+        // deserialised, so that a rule that does not parse is its own
+        // `RuleError`, with the line and column, not a message inside serde.
+        let rules = rules_text::take(&mut value, &["suppress_when"])?;
+        let remediation_rules =
+            rules_text::take(&mut value, &["auto_remediation", "suppress_when"])?;
+        let mut config: Config = serde_path_to_error::deserialize(value)
+            .map_err(|e| json_error(e.path().to_string(), e.inner()))?;
+        let parse = |text: Option<String>, member: &'static str| {
+            text.map(|text| RuleSet::parse(&text))
+                .transpose()
+                .map_err(|source| ConfigError::Rule { member, source })
+        };
+        if let Some(rules) = parse(rules, "suppress_when")? {
+            config.suppress_when = rules;
+        }
+        if let Some(rules) = parse(remediation_rules, "auto_remediation.suppress_when")? {
+            config.auto_remediation.suppress_when = rules;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -340,9 +349,8 @@ impl Config {
 mod rules_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::suppression::{RuleError, RuleSet};
-
-    const MARKER: &str = "suppression rule line ";
+    use super::ConfigError;
+    use crate::suppression::RuleSet;
 
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -351,29 +359,49 @@ mod rules_text {
         Lines(Vec<String>),
     }
 
+    impl Text {
+        fn joined(self) -> String {
+            match self {
+                Text::One(text) => text,
+                Text::Lines(lines) => lines.join("\n"),
+            }
+        }
+    }
+
+    /// For a `Config` deserialised by serde directly; `Config::from_json`
+    /// parses the rules itself, with typed errors.
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RuleSet, D::Error> {
-        let text = match Text::deserialize(d)? {
-            Text::One(text) => text,
-            Text::Lines(lines) => lines.join("\n"),
-        };
-        RuleSet::parse(&text).map_err(serde::de::Error::custom)
+        RuleSet::parse(&Text::deserialize(d)?.joined()).map_err(serde::de::Error::custom)
     }
 
     pub(super) fn serialize<S: Serializer>(rules: &RuleSet, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(rules.rules().iter().map(ToString::to_string))
     }
 
-    /// Recovers a [`RuleError`] from the message it became inside serde.
-    pub(super) fn take_rule_error(message: &str) -> Option<RuleError> {
-        let rest = message.strip_prefix(MARKER)?;
-        let (line, rest) = rest.split_once(", column ")?;
-        let (column, rest) = rest.split_once(": ")?;
-        let message = rest.split(" at line ").next().unwrap_or(rest);
-        Some(RuleError {
-            line: line.parse().ok()?,
-            column: column.parse().ok()?,
-            message: message.to_owned(),
-        })
+    /// Removes the rule text at `path` from `value`, if it is there.
+    pub(super) fn take(
+        value: &mut serde_json::Value,
+        path: &[&str],
+    ) -> Result<Option<String>, ConfigError> {
+        let Some((member, parents)) = path.split_last() else {
+            return Ok(None);
+        };
+        let mut object = &mut *value;
+        for parent in parents {
+            match object.get_mut(*parent) {
+                Some(inner) => object = inner,
+                None => return Ok(None),
+            }
+        }
+        let Some(text) = object.as_object_mut().and_then(|o| o.remove(*member)) else {
+            return Ok(None);
+        };
+        Text::deserialize(text)
+            .map(|text| Some(text.joined()))
+            .map_err(|_| ConfigError::Json {
+                path: path.join("."),
+                message: "expected a rule as a string, or a list of rules".to_owned(),
+            })
     }
 }
 
@@ -405,6 +433,22 @@ mod tests {
         assert_eq!(member, "auto_remediation.suppress_when");
         assert_eq!((source.line, source.column), (2, 1));
         assert!(source.message.contains("unknown key"), "{}", source.message);
+    }
+
+    #[test]
+    fn rules_of_the_wrong_type_are_named_and_top_level_rules_are_typed_errors() {
+        let error = Config::from_json(r#"{"suppress_when": 42}"#).unwrap_err();
+        let ConfigError::Json { path, message } = error else {
+            panic!("{error}")
+        };
+        assert_eq!(path, "suppress_when");
+        assert!(message.contains("list of rules"), "{message}");
+        let ConfigError::Rule { member, source } =
+            Config::from_json(r#"{"suppress_when": "team = a AND"}"#).unwrap_err()
+        else {
+            panic!("not a rule error")
+        };
+        assert_eq!((member, source.line), ("suppress_when", 1));
     }
 
     #[test]
