@@ -1,9 +1,16 @@
 //! Instants as Unix seconds, and the RFC 3339 text AWS writes them in.
 //!
-//! soar compares times only to the second (account age, ticket expiry), so a
-//! small parser here saves a date-time dependency.
+//! soar compares times only to the second (account age, ticket expiry), so
+//! a [`Timestamp`] is whole seconds. The `time` crate parses the text (it is
+//! built for the AWS SDK already); this module adds the one form RFC 3339
+//! lacks that AWS writes: CloudWatch's `+0000` offset, without a colon.
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use time::format_description::well_known::Rfc3339;
+use time::format_description::BorrowedFormatItem;
+use time::OffsetDateTime;
 
 /// Seconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,6 +21,20 @@ pub struct Timestamp(pub i64);
 #[error("not an RFC 3339 timestamp (such as 2026-01-31T12:00:00Z): {0:?}")]
 pub struct InvalidTimestamp(pub String);
 
+/// RFC 3339 with an offset of `+HHMM`, as CloudWatch writes its alarm
+/// states (`2019-10-02T17:04:40.989+0000`): with fractional seconds and
+/// without (runtime format descriptions have no optional part).
+static COLONLESS_OFFSET: LazyLock<Vec<Vec<BorrowedFormatItem<'static>>>> = LazyLock::new(|| {
+    [
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]",
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory][offset_minute]",
+    ]
+    .into_iter()
+    // Constant descriptions: a test checks that both parse.
+    .filter_map(|description| time::format_description::parse_borrowed::<2>(description).ok())
+    .collect()
+});
+
 impl Timestamp {
     /// The current time.
     pub fn now() -> Self {
@@ -23,8 +44,9 @@ impl Timestamp {
         Timestamp(i64::try_from(since_epoch).unwrap_or(i64::MAX))
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS`, optional fractional seconds, and `Z`,
-    /// `+HH:MM` or `+HHMM` (as CloudWatch writes it).
+    /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS`, optional fractional seconds,
+    /// `Z` or `+HH:MM`; a space for the `T`, as RFC 3339 allows), and the
+    /// `+HHMM` offset CloudWatch writes.
     ///
     /// ```
     /// use soar_core::Timestamp;
@@ -35,102 +57,45 @@ impl Timestamp {
     /// # Errors
     /// [`InvalidTimestamp`] for anything else.
     pub fn parse(text: &str) -> Result<Self, InvalidTimestamp> {
-        parse_rfc3339(text).ok_or_else(|| InvalidTimestamp(text.to_owned()))
+        // RFC 3339 lets a space (or `t`) stand for the `T`; the formats here
+        // take only `T`.
+        let with_t;
+        let text_t = match text.as_bytes().get(10) {
+            Some(b' ' | b't') if text.is_char_boundary(11) => {
+                with_t = format!("{}T{}", &text[..10], &text[11..]);
+                with_t.as_str()
+            }
+            _ => text,
+        };
+        OffsetDateTime::parse(text_t, &Rfc3339)
+            .ok()
+            .or_else(|| {
+                COLONLESS_OFFSET
+                    .iter()
+                    .find_map(|format| OffsetDateTime::parse(text_t, &format[..]).ok())
+            })
+            .map(|instant| Timestamp(instant.unix_timestamp()))
+            .ok_or_else(|| InvalidTimestamp(text.to_owned()))
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.0.div_euclid(86_400);
-        let secs = self.0.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3_600,
-            secs / 60 % 60,
-            secs % 60
-        )
-    }
-}
-
-fn parse_rfc3339(text: &str) -> Option<Timestamp> {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(range)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
+        match OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => write!(
+                f,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            // Outside years -9999..=9999: say what it is.
+            Err(_) => write!(f, "{}s since the Unix epoch", self.0),
         }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
     }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &b[19..];
-    if rest.first() == Some(&b'.') {
-        let fraction = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if fraction == 0 {
-            return None;
-        }
-        rest = &rest[1 + fraction..];
-    }
-    let offset = match rest {
-        [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
-            let field = |a: u8, b: u8| -> Option<i64> {
-                (a.is_ascii_digit() && b.is_ascii_digit())
-                    .then(|| i64::from((a - b'0') * 10 + (b - b'0')))
-            };
-            let minutes = field(*h1, *h2)? * 60 + field(*m1, *m2)?;
-            if *sign == b'+' {
-                minutes
-            } else {
-                -minutes
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    Some(Timestamp(
-        days * 86_400 + hour * 3_600 + minute * 60 + second - offset * 60,
-    ))
-}
-
-// Howard Hinnant's days_from_civil and civil_from_days, proleptic Gregorian.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -146,10 +111,18 @@ mod tests {
             ("2020-02-29T13:34:56+01:00", 1_582_979_696),
             ("2020-02-29T12:34:56.394+0000", 1_582_979_696),
             ("1969-12-31T23:59:59Z", -1),
+            ("2020-02-29 12:34:56Z", 1_582_979_696),
+            ("2020-02-29t12:34:56z", 1_582_979_696),
+            ("2020-02-29T10:34:56-0200", 1_582_979_696),
         ];
         for (text, secs) in cases {
             assert_eq!(Timestamp::parse(text), Ok(Timestamp(secs)), "{text}");
         }
+    }
+
+    #[test]
+    fn the_colonless_offset_description_is_valid() {
+        assert_eq!(COLONLESS_OFFSET.len(), 2);
     }
 
     #[test]
@@ -161,8 +134,20 @@ mod tests {
             "2020-02-29T12:34:56",
             "Thu, 1 Nov 2018 22:00:00 GMT",
             "2020-02-29T12:34:56.Z",
+            "2020-02-30T00:00:00Z",
+            "2020-02-29T12:34:56+00",
         ] {
             assert!(Timestamp::parse(text).is_err(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_instant_of_years_1_to_9999_displays_and_parses_back(
+            secs in -62_135_596_800i64..=253_402_300_799,
+        ) {
+            let t = Timestamp(secs);
+            proptest::prop_assert_eq!(Timestamp::parse(&t.to_string()), Ok(t));
         }
     }
 
