@@ -1,0 +1,292 @@
+//! The command line, declared with clap's derive API: every subcommand's
+//! `--help`, with an example, and the completions come from here.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::{Args, Failure};
+
+/// Decide, score, remediate and contain AWS security findings.
+#[derive(Debug, Parser)]
+#[command(
+    name = "soar",
+    version,
+    after_help = "\
+FILE is an EventBridge event (Security Hub imported or custom action, native
+GuardDuty, CloudTrail, CloudWatch alarm, AWS Health) or a bare ASFF finding;
+`-` reads it from standard input.
+
+Exit codes: 0 when every finding was decided (a ticket or an escalation
+included), 2 for invalid input (the message names the JSON path or the
+configuration member), 1 for an internal error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the finding is, and where it is acted on.
+#[derive(Debug, clap::Args)]
+struct ActOn {
+    /// The event or finding (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    finding: PathBuf,
+    /// The role assumed in member accounts (default: $SOAR_ROLE_NAME).
+    #[arg(long, value_name = "NAME")]
+    role_name: Option<String>,
+    /// The external ID `AssumeRole` passes.
+    #[arg(long, value_name = "ID")]
+    external_id: Option<String>,
+    /// Plan only: change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The settings, as JSON.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// The pipeline configuration, for its `aws_retry` policy.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decide what each finding needs and print its Scratchpad.
+    #[command(
+        long_about = "Decide what each finding needs and print its Scratchpad.\n\n\
+            Offline by default: accounts come from --config, and every write stays in \
+            memory (--dry-run says so). --aws runs the pipeline of the soar-decide \
+            Lambda on the real ports of the account the default credential chain gives, \
+            configured by the same SOAR_* variables (--config replaces SOAR_CONFIG). \
+            Incidents are classified with the incident settings of --settings.",
+        after_help = "Example:\n  soar process --finding examples/findings/s3-8-block-public-access-failed.json \\\n    --config examples/config.json --dry-run"
+    )]
+    Process {
+        /// The event or finding (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        finding: PathBuf,
+        /// Offline, with every write in memory (the default; stated).
+        #[arg(long, conflicts_with = "aws")]
+        dry_run: bool,
+        /// On AWS, as the soar-decide Lambda.
+        #[arg(long)]
+        aws: bool,
+        /// The pipeline configuration (soar_core::Config), as JSON.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The incident settings (soar_incident::IncidentConfig), as JSON.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+    },
+    /// Print each finding's penalty and the event's triage priority.
+    #[command(
+        after_help = "Example:\n  soar score --finding examples/findings/guardduty-iam-access-key-custom-action.json \\\n    --config examples/config.json"
+    )]
+    Score {
+        /// The event or finding (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        finding: PathBuf,
+        /// The pipeline configuration, as JSON.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Fix each finding's control in the finding's own account and Region.
+    #[command(
+        long_about = "Fix each finding's control in the finding's own account and Region: with \
+            the default credential chain in the caller's own account, through the role \
+            --role-name in any other. With no way into an account the outcome is `ticket` \
+            and nothing changes anywhere. One JSON report per finding, one per line. \
+            --settings holds the remediation settings (soar_remediate::Settings). \
+            AWS_ENDPOINT_URL points it at an emulator.",
+        after_help = "Example:\n  soar remediate --finding examples/findings/s3-8-block-public-access-failed.json --dry-run"
+    )]
+    Remediate(ActOn),
+    /// Classify each incident, map it to ATT&CK and run its containment playbook.
+    #[command(
+        long_about = "Classify each incident, map it to MITRE ATT&CK and run its containment \
+            playbook in the finding's own account and Region, with the sessions of \
+            remediate. --dry-run prints the playbook's plan; --settings holds the incident \
+            settings (soar_incident::IncidentConfig). One JSON report per finding.",
+        after_help = "Example:\n  soar incident --finding testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json --dry-run"
+    )]
+    Incident(ActOn),
+    /// List the controls, their service, IAM actions and destructive flag.
+    #[command(after_help = "Example:\n  soar controls --markdown")]
+    Controls {
+        /// As JSON.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// As the Markdown table of docs/controls.md.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Print the least-privilege IAM policy of all controls, or some.
+    #[command(after_help = "Example:\n  soar iam-policy --controls S3.8 EC2.2")]
+    IamPolicy {
+        /// The control IDs (default: all).
+        #[arg(long, num_args = 1.., value_name = "ID")]
+        controls: Vec<String>,
+    },
+    /// Write the Step Functions definitions generated from the registry.
+    #[command(after_help = "Example:\n  soar asl --out examples/statemachines")]
+    Asl {
+        /// The directory; without it they are printed.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write the SAM template and the member-account StackSet template.
+    #[command(after_help = "Example:\n  soar template --out examples")]
+    Template {
+        /// The directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Print what a finding costs on each path through the state machines.
+    #[command(after_help = "Example:\n  soar cost --json")]
+    Cost {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the completion script for a shell.
+    #[command(after_help = "Example:\n  soar completions bash > /etc/bash_completion.d/soar")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What the command line asks for: the arguments of a command, or text
+/// to print as it is (help, version, completions).
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// A command to run.
+    Run(Args),
+    /// Text to print, with exit code 0.
+    Print(String),
+}
+
+/// Parses the command line (`argv[0]` first).
+///
+/// # Errors
+/// [`Failure::Input`] with clap's message (usage included) for arguments
+/// that do not parse.
+pub(crate) fn parse(
+    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> Result<Parsed, Failure> {
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            return match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    Ok(Parsed::Print(error.render().to_string()))
+                }
+                _ => Err(Failure::Input(error.render().to_string())),
+            };
+        }
+    };
+    let args = |command: &str| Args {
+        command: command.to_owned(),
+        ..Args::default()
+    };
+    let act_on = |command: &str, on: ActOn| Args {
+        finding: Some(on.finding),
+        role_name: on.role_name,
+        external_id: on.external_id,
+        dry_run: on.dry_run,
+        settings: on.settings,
+        config: on.config,
+        ..args(command)
+    };
+    Ok(Parsed::Run(match cli.command {
+        Command::Process {
+            finding,
+            dry_run,
+            aws,
+            config,
+            settings,
+        } => Args {
+            finding: Some(finding),
+            dry_run,
+            aws,
+            config,
+            settings,
+            ..args("process")
+        },
+        Command::Score { finding, config } => Args {
+            finding: Some(finding),
+            config,
+            ..args("score")
+        },
+        Command::Remediate(on) => act_on("remediate", on),
+        Command::Incident(on) => act_on("incident", on),
+        Command::Controls { json, markdown } => Args {
+            json,
+            markdown,
+            ..args("controls")
+        },
+        Command::IamPolicy { controls } => Args {
+            controls,
+            ..args("iam-policy")
+        },
+        Command::Asl { out } => Args { out, ..args("asl") },
+        Command::Template { out } => Args {
+            out: Some(out),
+            ..args("template")
+        },
+        Command::Cost { json } => Args {
+            json,
+            ..args("cost")
+        },
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "soar", &mut script);
+            return Ok(Parsed::Print(String::from_utf8_lossy(&script).into_owned()));
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declaration_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_and_completions_print_and_bad_arguments_are_input_failures() {
+        let Ok(Parsed::Print(help)) = parse(["soar", "incident", "--help"]) else {
+            panic!("no help")
+        };
+        assert!(
+            help.contains("--role-name") && help.contains("Example:"),
+            "{help}"
+        );
+        let Ok(Parsed::Print(script)) = parse(["soar", "completions", "bash"]) else {
+            panic!("no completions")
+        };
+        assert!(script.contains("remediate") && script.contains("--finding"));
+        for bad in [
+            vec!["soar", "process"],
+            vec!["soar", "process", "--finding"],
+            vec!["soar", "process", "--finding", "f.json", "--bogus"],
+            vec![
+                "soar",
+                "process",
+                "--finding",
+                "f.json",
+                "--dry-run",
+                "--aws",
+            ],
+            vec!["soar", "frobnicate"],
+        ] {
+            assert!(
+                matches!(parse(bad.clone()), Err(Failure::Input(message)) if message.starts_with("error:")),
+                "{bad:?}"
+            );
+        }
+    }
+}
