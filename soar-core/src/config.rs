@@ -281,6 +281,10 @@ impl Config {
             path,
             message: error.to_string(),
         };
+        // `Value` keeps the last of two members of one name; a configuration
+        // that says a thing twice is refused first, with its line and column.
+        serde_json::from_str::<duplicates::Refused>(json)
+            .map_err(|e| json_error(".".to_owned(), &e))?;
         let mut value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| json_error(".".to_owned(), &e))?;
         // The rule sets are taken out and parsed once the rest has
@@ -341,6 +345,69 @@ impl Config {
                 .is_some_and(|ids| ids.iter().any(|id| id.eq_ignore_ascii_case(control_id)))
         };
         !disabled_in("*") && !disabled_in(account_id)
+    }
+}
+
+/// Refuses JSON in which an object names a member twice: the derived
+/// deserialisers do, but a `serde_json::Value` keeps the last one silently.
+mod duplicates {
+    use std::collections::BTreeSet;
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    /// Any JSON value without a repeated member, discarded.
+    pub(super) struct Refused;
+
+    impl<'de> Deserialize<'de> for Refused {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(RefusedVisitor)
+        }
+    }
+
+    struct RefusedVisitor;
+
+    impl<'de> Visitor<'de> for RefusedVisitor {
+        type Value = Refused;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+        fn visit_unit<E>(self) -> Result<Refused, E> {
+            Ok(Refused)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Refused, A::Error> {
+            while seq.next_element::<Refused>()?.is_some() {}
+            Ok(Refused)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Refused, A::Error> {
+            let mut seen = BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(de::Error::custom(format!("duplicate member `{key}`")));
+                }
+                map.next_value::<Refused>()?;
+            }
+            Ok(Refused)
+        }
     }
 }
 
@@ -433,6 +500,16 @@ mod tests {
         assert_eq!(member, "auto_remediation.suppress_when");
         assert_eq!((source.line, source.column), (2, 1));
         assert!(source.message.contains("unknown key"), "{}", source.message);
+    }
+
+    #[test]
+    fn a_member_given_twice_is_refused_with_where() {
+        let json = "{\"auto_remediation\": {\"enabled\": false,\n \"enabled\": true}}";
+        let error = Config::from_json(json).unwrap_err().to_string();
+        assert!(
+            error.contains("duplicate member `enabled`") && error.contains("line 2"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -254,9 +254,15 @@ pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
             IncidentKind::Generic,
             types.first().map_or("", String::as_str),
         ));
-    let severity = finding
-        .severity_label()
-        .unwrap_or(SeverityLabel::Informational);
+    // No severity is no ground for changing anything: a ticket.
+    let Some(severity) = finding.severity_label() else {
+        let about = decided_by_text(decided_by);
+        return Classification::Incident {
+            kind,
+            response: Response::Ticket,
+            reason: format!("{about}, no severity"),
+        };
+    };
     let response = if config.ticket_severities.contains(&severity) {
         Response::Ticket
     } else if config.notify_severities.contains(&severity) {
@@ -269,15 +275,20 @@ pub fn classify(finding: &Finding, config: &IncidentConfig) -> Classification {
     } else {
         Response::Contain
     };
-    let about = if decided_by.is_empty() {
-        "no GuardDuty type".to_owned()
-    } else {
-        format!("type {decided_by}")
-    };
+    let about = decided_by_text(decided_by);
     Classification::Incident {
         kind,
         response,
         reason: format!("{about}, severity {}", severity.as_str()),
+    }
+}
+
+/// What decided the kind, in words.
+fn decided_by_text(decided_by: &str) -> String {
+    if decided_by.is_empty() {
+        "no GuardDuty type".to_owned()
+    } else {
+        format!("type {decided_by}")
     }
 }
 
@@ -464,6 +475,25 @@ mod tests {
             panic!()
         };
         assert_eq!(response, Response::Terminate);
+    }
+
+    #[test]
+    fn a_finding_without_severity_is_ticketed_whatever_the_lists_say() {
+        let mut unrated = finding(
+            &["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS"],
+            SeverityLabel::High,
+            "guardduty",
+        );
+        unrated.severity = None;
+        let config = IncidentConfig {
+            ticket_severities: Vec::new(),
+            notify_severities: Vec::new(),
+            ..IncidentConfig::default()
+        };
+        assert!(matches!(
+            classify(&unrated, &config),
+            Classification::Incident { response: Response::Ticket, reason, .. } if reason.contains("no severity")
+        ));
     }
 
     #[test]

@@ -123,8 +123,8 @@ enum Command {
     /// Print the least-privilege IAM policy of all controls, or some.
     #[command(after_help = "Example:\n  soar iam-policy --controls S3.8 EC2.2")]
     IamPolicy {
-        /// The control IDs (default: all).
-        #[arg(long, num_args = 1.., value_name = "ID")]
+        /// The control IDs (none, or no `--controls`: all).
+        #[arg(long, num_args = 0.., value_name = "ID")]
         controls: Vec<String>,
     },
     /// Write the Step Functions definitions generated from the registry.
@@ -169,7 +169,7 @@ pub(crate) enum Parsed {
 /// Parses the command line (`argv[0]` first).
 ///
 /// # Errors
-/// [`Failure::Input`] with clap's message (usage included) for arguments
+/// [`Failure::Usage`] with clap's message (usage included) for arguments
 /// that do not parse.
 pub(crate) fn parse(
     argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
@@ -182,7 +182,7 @@ pub(crate) fn parse(
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                     Ok(Parsed::Print(error.render().to_string()))
                 }
-                _ => Err(Failure::Input(error.render().to_string())),
+                _ => Err(Failure::Usage(error.render().to_string())),
             };
         }
     };
@@ -284,7 +284,7 @@ mod tests {
             vec!["soar", "frobnicate"],
         ] {
             assert!(
-                matches!(parse(bad.clone()), Err(Failure::Input(message)) if message.starts_with("error:")),
+                matches!(parse(bad.clone()), Err(Failure::Usage(message)) if message.starts_with("error:")),
                 "{bad:?}"
             );
         }

@@ -25,8 +25,11 @@ use soar_remediate::{remediate_finding, ContextFactory, ControlMeta, Mode, Regis
 /// Why a command failed, and so which exit code it gets.
 #[derive(Debug)]
 enum Failure {
-    /// Bad arguments, unreadable or invalid input: exit 2.
+    /// Unreadable or invalid input: exit 2.
     Input(String),
+    /// Arguments that do not parse, as clap words it (`error: ...`, the
+    /// usage): exit 2.
+    Usage(String),
     /// Something that should not happen: exit 1.
     Internal(String),
 }
@@ -59,7 +62,12 @@ fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
         std::fs::read(path)
             .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?
     };
-    Event::parse(&bytes).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+    let name = if path.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    Event::parse(&bytes).map_err(|e| Failure::Input(format!("{name}: {e}")))
 }
 
 fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
@@ -417,6 +425,10 @@ async fn main() -> ExitCode {
             eprintln!("soar: {message}");
             ExitCode::from(2)
         }
+        Err(Failure::Usage(message)) => {
+            eprint!("{message}");
+            ExitCode::from(2)
+        }
         Err(Failure::Internal(message)) => {
             eprintln!("soar: internal error: {message}");
             ExitCode::from(1)
@@ -624,7 +636,7 @@ mod tests {
         }
         assert!(matches!(
             cli::parse(["soar", "template"]),
-            Err(Failure::Input(m)) if m.contains("--out")
+            Err(Failure::Usage(m)) if m.contains("--out")
         ));
     }
 
@@ -634,7 +646,7 @@ mod tests {
         let line = "soar process --finding f.json --aws --dry-run";
         assert!(matches!(
             cli::parse(line.split_whitespace()),
-            Err(Failure::Input(m)) if m.contains("cannot be used with")
+            Err(Failure::Usage(m)) if m.contains("cannot be used with")
         ));
         let failure = run(Args {
             aws: true,

@@ -24,21 +24,23 @@ fn finding_error(value: &Value) -> (String, String) {
     (path, message)
 }
 
+/// The members the Security Hub API model requires of a finding.
+const REQUIRED: [&str; 10] = [
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "GeneratorId",
+    "AwsAccountId",
+    "CreatedAt",
+    "UpdatedAt",
+    "Title",
+    "Description",
+    "Resources",
+];
+
 #[test]
 fn missing_required_members_are_named() {
-    // The members the Security Hub API model requires.
-    for member in [
-        "SchemaVersion",
-        "Id",
-        "ProductArn",
-        "GeneratorId",
-        "AwsAccountId",
-        "CreatedAt",
-        "UpdatedAt",
-        "Title",
-        "Description",
-        "Resources",
-    ] {
+    for member in REQUIRED {
         let mut finding = sample();
         finding.as_object_mut().unwrap().remove(member);
         let (path, message) = finding_error(&finding);
@@ -51,19 +53,7 @@ fn missing_required_members_are_named() {
 fn a_finding_with_only_the_required_members_is_valid_and_stays_that_way() {
     let mut finding = sample();
     let object = finding.as_object_mut().unwrap();
-    let required = [
-        "SchemaVersion",
-        "Id",
-        "ProductArn",
-        "GeneratorId",
-        "AwsAccountId",
-        "CreatedAt",
-        "UpdatedAt",
-        "Title",
-        "Description",
-        "Resources",
-    ];
-    object.retain(|member, _| required.contains(&member.as_str()));
+    object.retain(|member, _| REQUIRED.contains(&member.as_str()));
     let bytes = serde_json::to_vec(&finding).unwrap();
     let parsed = Finding::from_slice(&bytes).unwrap();
     assert_eq!(parsed.types, None);
