@@ -98,11 +98,28 @@ mod tests {
 
     #[test]
     fn summary_names_control_and_resource() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/eventbridge/securityhub-custom-action-fsbp-ec2-2.json"
-        );
-        let event = Event::parse(&std::fs::read(path).unwrap()).unwrap();
+        let finding = Finding {
+            id: "arn:aws:securityhub:us-east-1:111122223333:security-control/EC2.2/finding/1"
+                .into(),
+            product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".into(),
+            aws_account_id: "111122223333".into(),
+            compliance: Some(soar_asff::Compliance {
+                status: Some(soar_asff::ComplianceStatus::Failed),
+                security_control_id: Some("EC2.2".into()),
+                ..Default::default()
+            }),
+            resources: vec![soar_asff::Resource {
+                resource_type: "AwsEc2SecurityGroup".into(),
+                id: "arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123".into(),
+                ..Default::default()
+            }],
+            ..Finding::default()
+        };
+        let event = serde_json::json!({
+            "version": "0", "detail-type": "Security Hub Findings - Custom Action",
+            "source": "aws.securityhub", "detail": {"findings": [finding]},
+        });
+        let event = Event::parse(&serde_json::to_vec(&event).unwrap()).unwrap();
         let text = summarize(&event);
         assert!(
             text.starts_with("event: Security Hub Findings - Custom Action\n"),

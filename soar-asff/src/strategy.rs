@@ -33,6 +33,60 @@ use crate::{
     SeverityLabel, StatusReason, VerificationState, Workflow, WorkflowState, WorkflowStatus,
 };
 
+/// The first difference between two JSON documents, as `path: what`, or
+/// `None` when they are JSON-equal: numbers compared by value (`2` equals
+/// `2.0`), objects regardless of member order.
+///
+/// This is the equality a lossless round trip promises, so a test of your
+/// own conversion can use it on whole documents:
+///
+/// ```
+/// use serde_json::json;
+/// use soar_asff::strategy::json_difference;
+///
+/// let read = json!({"Severity": {"Product": 8}, "Id": "x"});
+/// let written = json!({"Id": "x", "Severity": {"Product": 8.0}});
+/// assert_eq!(json_difference(&read, &written), None);
+/// let lossy = json!({"Id": "x", "Severity": {}});
+/// assert_eq!(
+///     json_difference(&read, &lossy).as_deref(),
+///     Some("$.Severity.Product: missing on the right")
+/// );
+/// ```
+pub fn json_difference(left: &Value, right: &Value) -> Option<String> {
+    difference_at(left, right, "$")
+}
+
+fn difference_at(left: &Value, right: &Value, path: &str) -> Option<String> {
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => {
+            let same = match (a.as_i64(), b.as_i64(), a.as_u64(), b.as_u64()) {
+                (Some(x), Some(y), _, _) => x == y,
+                (_, _, Some(x), Some(y)) => x == y,
+                _ => a.as_f64() == b.as_f64(),
+            };
+            (!same).then(|| format!("{path}: {a} != {b}"))
+        }
+        (Value::Object(a), Value::Object(b)) => a.keys().chain(b.keys()).find_map(|key| {
+            let child = format!("{path}.{key}");
+            match (a.get(key), b.get(key)) {
+                (Some(x), Some(y)) => difference_at(x, y, &child),
+                (Some(_), None) => Some(format!("{child}: missing on the right")),
+                (None, _) => Some(format!("{child}: missing on the left")),
+            }
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() != b.len() => {
+            Some(format!("{path}: length {} != {}", a.len(), b.len()))
+        }
+        (Value::Array(a), Value::Array(b)) => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| difference_at(x, y, &format!("{path}[{i}]"))),
+        _ => (left != right).then(|| format!("{path}: {left} != {right}")),
+    }
+}
+
 /// Short printable text, including non-ASCII and characters JSON escapes.
 pub fn arb_text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 ./:_\\-\"\\\\é漢🔒\n\t]{0,24}"

@@ -108,14 +108,19 @@ mod tests {
 
     use super::*;
 
-    fn testdata(name: &str) -> Finding {
-        let path = format!("{}/../testdata/asff/{name}", env!("CARGO_MANIFEST_DIR"));
-        Finding::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    /// A finding of `product`, MEDIUM, as AWS Health imports its events.
+    fn finding_of(product: &str, generator_id: &str) -> Finding {
+        Finding {
+            product_arn: format!("arn:aws:securityhub:us-east-1::product/aws/{product}"),
+            generator_id: generator_id.into(),
+            severity: Some(Severity::from_label(SeverityLabel::Medium)),
+            ..Finding::default()
+        }
     }
 
     #[test]
     fn health_notifications_become_informational() {
-        let health = testdata("health-ses-event-finding-doc.json");
+        let health = finding_of("health", "AWS_SES_CMF_PENDING_TO_SUCCESS");
         assert_eq!(
             reclassify_health(&health, &Config::default()),
             Some(SeverityLabel::Informational)
@@ -124,7 +129,7 @@ mod tests {
 
     #[test]
     fn health_reclassification_never_raises_and_can_be_kept() {
-        let mut health = testdata("health-ses-event-finding-doc.json");
+        let mut health = finding_of("health", "AWS_SES_CMF_PENDING_TO_SUCCESS");
         let keep = Config {
             health_keep_severity: vec![health.generator_id.clone()],
             ..Config::default()
@@ -132,7 +137,7 @@ mod tests {
         assert_eq!(reclassify_health(&health, &keep), None);
         health.severity = Some(Severity::from_label(SeverityLabel::Informational));
         assert_eq!(reclassify_health(&health, &Config::default()), None);
-        let not_health = testdata("securityhub-fsbp-s3-8-failed.json");
+        let not_health = finding_of("securityhub", "security-control/S3.8");
         assert_eq!(reclassify_health(&not_health, &Config::default()), None);
     }
 

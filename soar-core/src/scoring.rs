@@ -363,11 +363,16 @@ mod tests {
 
     #[test]
     fn normalizes_guardduty_from_security_hub_as_guardduty() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/eventbridge/securityhub-custom-action-guardduty-iam-accesskey.json"
-        );
-        let event = Event::parse(&std::fs::read(path).unwrap()).unwrap();
+        let finding = soar_asff::Finding {
+            product_arn: "arn:aws:securityhub:us-east-1::product/aws/guardduty".into(),
+            severity: Some(soar_asff::Severity::from_label(SeverityLabel::High)),
+            ..soar_asff::Finding::default()
+        };
+        let event = serde_json::json!({
+            "version": "0", "detail-type": "Security Hub Findings - Custom Action",
+            "source": "aws.securityhub", "detail": {"findings": [finding]},
+        });
+        let event = Event::parse(&serde_json::to_vec(&event).unwrap()).unwrap();
         let normalized = NormalizedEvent::from_event(&event);
         assert_eq!(normalized.source, EventSource::GuardDuty);
     }

@@ -353,11 +353,20 @@ mod securityhub {
 
     #[tokio::test]
     async fn imports_report_failed_findings_and_carry_the_finding() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/asff/guardduty-asff-doc.json"
-        );
-        let finding = Finding::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let finding = Finding {
+            id: "arn:aws:guardduty:us-east-1:111111111111:detector/d/finding/f".into(),
+            product_arn: "arn:aws:securityhub:us-east-1::product/aws/guardduty".into(),
+            generator_id: "arn:aws:guardduty:us-east-1:111111111111:detector/d".into(),
+            aws_account_id: "111111111111".into(),
+            title: "Unusual API calls".into(),
+            description: "A principal made unusual API calls.".into(),
+            resources: vec![soar_asff::Resource {
+                resource_type: "AwsIamAccessKey".into(),
+                id: "AKIAIOSFODNN7EXAMPLE".into(),
+                ..soar_asff::Resource::default()
+            }],
+            ..Finding::default()
+        };
         let mut second = finding.clone();
         second.id.push_str("-reassigned-222222222222");
         second.aws_account_id = "222222222222".into();

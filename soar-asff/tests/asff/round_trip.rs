@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use soar_asff::strategy::{arb_finding, arb_text};
 use soar_asff::{Event, Finding, SECURITY_HUB_IMPORTED};
 
-use crate::support::assert_json_eq;
+use crate::assert_json_eq;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1_000))]

@@ -8,7 +8,6 @@
 #![allow(clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use soar_asff::{Event, Finding};
@@ -16,7 +15,7 @@ use soar_asff::{Event, Finding};
 const BATCH: usize = 1_000;
 
 fn fixture_findings() -> Vec<serde_json::Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/asff");
+    let dir = soar_tests::testdata().join("asff");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .expect("testdata/asff is readable")
         .map(|entry| entry.expect("directory entry").path())

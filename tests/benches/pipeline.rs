@@ -11,7 +11,6 @@
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use soar_asff::Event;
@@ -20,7 +19,7 @@ use soar_core::scoring::NoModel;
 use soar_core::{AccountData, Config, Pipeline, Ports, Scratchpad};
 
 fn events() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/asff");
+    let dir = soar_tests::testdata().join("asff");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .expect("testdata/asff")
         .map(|e| e.expect("entry").path())
