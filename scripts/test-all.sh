@@ -63,6 +63,30 @@ done
 step "cargo test"
 cargo test --workspace --all-features --locked
 
+# Each published crate as crates.io and docs.rs would get it: packaged,
+# built from the package alone (`cargo package` verifies), documented from
+# it, and soar-asff tested from it. The `publish = false` members
+# (examples/, tests/) are left out: cargo's registry of the workspace's
+# not-yet-published crates only takes publishable ones. A packaged manifest
+# has no profile, so dependencies are built without debug info here as in
+# the workspace's dev profile, which also lets the docs reuse the checks of
+# the per-feature clippy runs above.
+step "cargo package: the published crates build, document and test from their packages"
+published=(soar-asff soar-core soar-remediate soar-incident)
+nodebug=(--config 'profile.dev.package."*".debug=false')
+cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+unpacked="$PWD/target/package"
+patches=()
+for crate in "${published[@]}"; do
+  patches+=(--config "patch.crates-io.$crate.path=\"$unpacked/$crate-$version\"")
+done
+for crate in "${published[@]}"; do
+  (cd "$unpacked/$crate-$version" && CARGO_TARGET_DIR="$PWD/../.." RUSTDOCFLAGS="-D warnings" \
+    cargo doc --no-deps --quiet "${nodebug[@]}" "${patches[@]}")
+done
+(cd "$unpacked/soar-asff-$version" && CARGO_TARGET_DIR="$PWD/../.." cargo test --features proptest --quiet "${nodebug[@]}")
+
 # `cargo test` has checked that the committed templates are the generated
 # ones; this checks them against CloudFormation's and SAM's schemas.
 step "cfn-lint on examples/template.yaml and examples/stackset-role.yaml"

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 /// The repository's root directory.
 pub fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let this_member = Path::new(env!("CARGO_MANIFEST_DIR"));
+    this_member.parent().unwrap_or(this_member).to_path_buf()
 }
 
 /// The repository's `testdata/` directory.
