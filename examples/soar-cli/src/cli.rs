@@ -53,16 +53,22 @@ struct ActOn {
 enum Command {
     /// Decide what each finding needs and print its Scratchpad.
     #[command(
-        long_about = "Decide what each finding needs and print its Scratchpad.\n\n\
+        long_about = "Decide what each finding needs and print its Scratchpad, one per line.\n\n\
+            --finding holds one event, a bare finding, a JSON array of either, or JSON \
+            lines. A document that holds no finding soar can decide is reported on \
+            standard error with its line (or index) and the JSON path, and the others are \
+            still decided; the run ends with a summary on standard error (counts by \
+            decision, findings per second), and exits 2 if a document was invalid. On a \
+            terminal, standard error shows a progress bar.\n\n\
             Offline by default: accounts come from --config, and every write stays in \
             memory (--dry-run says so). --aws runs the pipeline of the soar-decide \
             Lambda on the real ports of the account the default credential chain gives, \
             configured by the same SOAR_* variables (--config replaces SOAR_CONFIG). \
             Incidents are classified with the incident settings of --settings.",
-        after_help = "Example:\n  soar process --finding examples/findings/s3-8-block-public-access-failed.json \\\n    --config examples/config.json --dry-run"
+        after_help = "Examples:\n  soar process --finding examples/findings/s3-8-block-public-access-failed.json \\\n    --config examples/config.json --dry-run\n  soar process --finding examples/sample-batch.jsonl --config examples/config.json > decided.jsonl"
     )]
     Process {
-        /// The event or finding (`-`: standard input).
+        /// The events or findings: one, a JSON array, or JSON lines (`-`: standard input).
         #[arg(long, value_name = "FILE")]
         finding: PathBuf,
         /// Offline, with every write in memory (the default; stated).

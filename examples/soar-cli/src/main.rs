@@ -4,8 +4,10 @@
 //! is a function of its arguments that returns the JSON to print, so tests
 //! call the commands directly.
 
+mod batch;
 mod cli;
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use soar_asff::Event;
 use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
-use soar_core::{Config, Pipeline, Ports, Scratchpad};
+use soar_core::{Config, Pipeline, Ports};
 use soar_incident::{respond, IncidentConfig};
 use soar_lambda::deployment::{load_sdk_config, Deployment};
 use soar_lambda::settings::LambdaSettings;
@@ -32,6 +34,9 @@ enum Failure {
     Usage(String),
     /// Something that should not happen: exit 1.
     Internal(String),
+    /// Not a failure: a batch printed as it went, and its summary, whose
+    /// exit code says whether every document was decided.
+    Summary(batch::Summary),
 }
 
 /// Parsed command-line arguments.
@@ -52,6 +57,13 @@ struct Args {
 }
 
 fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
+    let (name, bytes) = read_input(path)?;
+    Event::parse(&bytes).map_err(|e| Failure::Input(format!("{name}: {e}")))
+}
+
+/// The bytes of `--finding FILE` (`-`: standard input), and the name to
+/// give them in messages.
+fn read_input(path: Option<&PathBuf>) -> Result<(String, Vec<u8>), Failure> {
     let path = path.ok_or_else(|| Failure::Input("--finding FILE is required".to_owned()))?;
     let bytes = if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
@@ -67,7 +79,7 @@ fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
     } else {
         path.display().to_string()
     };
-    Event::parse(&bytes).map_err(|e| Failure::Input(format!("{name}: {e}")))
+    Ok((name, bytes))
 }
 
 fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
@@ -79,23 +91,38 @@ fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
     Config::from_json(&text).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
 }
 
-/// `soar process`: the decided Scratchpad of each finding.
-async fn process(args: &Args) -> Result<Value, Failure> {
+/// `soar process`: the decided Scratchpad of each finding of each document
+/// of `--finding`, one per line on `out`; what cannot be decided is
+/// reported on standard error, and the run is summed up.
+async fn process(args: &Args, out: &mut dyn Write) -> Result<batch::Summary, Failure> {
     if args.aws && args.dry_run {
         return Err(Failure::Input(
             "--aws writes to Security Hub and --dry-run writes nothing: choose one".to_owned(),
         ));
     }
     let config = read_config(args.config.as_ref())?;
-    let event = read_event(args.finding.as_ref())?;
-    // GuardDuty, CloudTrail, alarm and Health events become findings first.
-    let pads: Vec<Scratchpad> = soar_incident::findings_of(&event)
-        .map_err(|e| Failure::Input(e.to_string()))?
-        .into_iter()
-        .map(Scratchpad::new)
-        .collect();
+    let incidents: IncidentConfig = read_settings(args.settings.as_ref())?;
+    let (name, bytes) = read_input(args.finding.as_ref())?;
+    let mut documents = batch::documents(&name, &bytes);
+    drop(bytes);
+    // A file of one event is refused as a whole, as before batches: exit 2
+    // with the reason and nothing printed.
+    if let [document] = documents.as_mut_slice() {
+        let event = std::mem::replace(&mut document.event, Err(String::new()))
+            .map_err(|e| Failure::Input(format!("{}: {e}", document.at)))?;
+        soar_incident::findings_of(&event)
+            .map_err(|e| Failure::Input(format!("{}: {e}", document.at)))?;
+        document.event = Ok(event);
+    }
     if args.aws {
-        return process_on_aws(args, config, pads).await;
+        let mut settings = LambdaSettings::from_env().map_err(|e| Failure::Input(e.to_string()))?;
+        if args.config.is_some() {
+            settings.config = config;
+        }
+        let sdk = load_sdk_config(&settings.config.aws_retry).await;
+        let deployment = Deployment::new(settings, sdk);
+        let pipeline = deployment.pipeline();
+        return decide_all(&pipeline, documents, &deployment.settings.incident, out).await;
     }
     let accounts = StaticAccounts::new(config.accounts.clone());
     let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
@@ -108,47 +135,65 @@ async fn process(args: &Args) -> Result<Value, Failure> {
         remediable: &remediable,
     };
     let pipeline = Pipeline::new(&config, ports);
-    let incidents: IncidentConfig = read_settings(args.settings.as_ref())?;
-    decide_all(&pipeline, pads, &incidents).await
+    decide_all(&pipeline, documents, &incidents, out).await
 }
 
-/// The decided Scratchpad of each pad, as one JSON value (an array for
-/// several).
+/// Decides every finding of every document, writing each Scratchpad as one
+/// line of JSON, with a progress bar on standard error when it is a
+/// terminal.
 async fn decide_all(
     pipeline: &Pipeline<'_>,
-    pads: Vec<Scratchpad>,
+    documents: Vec<batch::Document>,
     incidents: &IncidentConfig,
-) -> Result<Value, Failure> {
-    let mut decided = Vec::with_capacity(pads.len());
-    for pad in pads {
-        let mut pad = pipeline
-            .process(pad.finding)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        soar_incident::classify_scratchpad(&mut pad, incidents);
-        decided.push(serde_json::to_value(&pad).map_err(|e| Failure::Internal(e.to_string()))?);
+    out: &mut dyn Write,
+) -> Result<batch::Summary, Failure> {
+    let started = std::time::Instant::now();
+    let progress = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(documents.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut summary = batch::Summary::default();
+    let report = |message: String| progress.suspend(|| eprintln!("soar: {message}"));
+    for document in documents {
+        progress.inc(1);
+        // GuardDuty, CloudTrail, alarm and Health events become findings first.
+        let findings = document
+            .event
+            .and_then(|event| soar_incident::findings_of(&event).map_err(|e| e.to_string()));
+        let findings = match findings {
+            Ok(findings) if findings.is_empty() => Err("the event carries no finding".to_owned()),
+            other => other,
+        };
+        let findings = match findings {
+            Ok(findings) => findings,
+            Err(error) => {
+                report(format!("{}: {error}", document.at));
+                summary.invalid += 1;
+                continue;
+            }
+        };
+        for finding in findings {
+            let id = finding.id.clone();
+            let mut pad = match pipeline.process(finding).await {
+                Ok(pad) => pad,
+                Err(error) => {
+                    report(format!("{}: finding {id}: {error}", document.at));
+                    summary.failed += 1;
+                    continue;
+                }
+            };
+            soar_incident::classify_scratchpad(&mut pad, incidents);
+            serde_json::to_writer(&mut *out, &pad).map_err(|e| Failure::Internal(e.to_string()))?;
+            writeln!(out).map_err(|e| Failure::Internal(format!("cannot write: {e}")))?;
+            summary.count(&pad);
+        }
     }
-    Ok(match decided.len() {
-        1 => decided.remove(0),
-        _ => Value::Array(decided),
-    })
-}
-
-/// `soar process --aws`: the pipeline of the soar-decide Lambda, on the real
-/// AWS ports, from a terminal.
-async fn process_on_aws(
-    args: &Args,
-    config: Config,
-    pads: Vec<Scratchpad>,
-) -> Result<Value, Failure> {
-    let mut settings = LambdaSettings::from_env().map_err(|e| Failure::Input(e.to_string()))?;
-    if args.config.is_some() {
-        settings.config = config;
-    }
-    let sdk = load_sdk_config(&settings.config.aws_retry).await;
-    let deployment = Deployment::new(settings, sdk);
-    let pipeline = deployment.pipeline();
-    decide_all(&pipeline, pads, &deployment.settings.incident).await
+    progress.finish_and_clear();
+    out.flush()
+        .map_err(|e| Failure::Internal(format!("cannot write: {e}")))?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
 }
 
 /// `soar score`: the penalty of each finding and the triage of the event.
@@ -381,11 +426,13 @@ enum Output {
     JsonLines(Vec<Value>),
     /// Plain text.
     Text(String),
+    /// Printed as it went (`soar process`): the summary, for standard error.
+    Printed(batch::Summary),
 }
 
-async fn run(args: Args) -> Result<Output, Failure> {
+async fn run(args: Args, out: &mut dyn Write) -> Result<Output, Failure> {
     match args.command.as_str() {
-        "process" => process(&args).await.map(Output::Json),
+        "process" => process(&args, out).await.map(Output::Printed),
         "score" => score(&args).map(Output::Json),
         "remediate" => remediate(&args).await,
         "incident" => incident(&args).await,
@@ -400,8 +447,9 @@ async fn run(args: Args) -> Result<Output, Failure> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let result = match cli::parse(std::env::args_os()) {
-        Ok(cli::Parsed::Run(args)) => run(args).await,
+        Ok(cli::Parsed::Run(args)) => run(args, &mut stdout).await,
         Ok(cli::Parsed::Print(text)) => Ok(Output::Text(text)),
         Err(failure) => Err(failure),
     };
@@ -416,10 +464,21 @@ async fn main() -> ExitCode {
             .map(|lines| lines.join("\n"))
             .map_err(|e| Failure::Internal(e.to_string())),
         Output::Text(text) => Ok(text.trim_end().to_owned()),
+        Output::Printed(summary) => Err(Failure::Summary(summary)),
     }) {
         Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
+            let printed = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+            match printed {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("soar: cannot write: {error}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(Failure::Summary(summary)) => {
+            eprintln!("soar: {summary}");
+            ExitCode::from(summary.exit_code())
         }
         Err(Failure::Input(message)) => {
             eprintln!("soar: {message}");
@@ -447,6 +506,28 @@ mod tests {
         }
     }
 
+    /// Runs a command with its standard output captured: what `process`
+    /// prints becomes one JSON document (an array for several), and a batch
+    /// with an undecided document its summary as an error.
+    async fn run_captured(args: Args) -> Result<Output, Failure> {
+        let mut printed = Vec::new();
+        match run(args, &mut printed).await? {
+            Output::Printed(summary) if summary.exit_code() != 0 => Err(Failure::Summary(summary)),
+            Output::Printed(_) => {
+                let mut pads: Vec<Value> = String::from_utf8(printed)
+                    .unwrap()
+                    .lines()
+                    .map(|line| serde_json::from_str(line).unwrap())
+                    .collect();
+                Ok(Output::Json(match pads.len() {
+                    1 => pads.remove(0),
+                    _ => Value::Array(pads),
+                }))
+            }
+            other => Ok(other),
+        }
+    }
+
     fn args(line: &str) -> Args {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let words = line.split_whitespace().map(|w| w.replace("@", root));
@@ -458,7 +539,7 @@ mod tests {
 
     #[tokio::test]
     async fn process_prints_the_decided_scratchpad() {
-        let out = run(args("process --finding @/examples/findings/s3-8-block-public-access-failed.json --config @/examples/config.json --dry-run"))
+        let out = run_captured(args("process --finding @/examples/findings/s3-8-block-public-access-failed.json --config @/examples/config.json --dry-run"))
             .await
             .map(json)
             .unwrap();
@@ -490,7 +571,7 @@ mod tests {
             ("health-event-ec2-instance-retirement.json", "do_nothing"),
         ];
         for (file, decision) in cases {
-            let out = run(args(&format!(
+            let out = run_captured(args(&format!(
                 "process --finding @/testdata/eventbridge/{file} --dry-run"
             )))
             .await
@@ -514,7 +595,7 @@ mod tests {
             text.replace("ServerCpuTooHigh", "ServerCpu-HIGH-INFRA"),
         )
         .unwrap();
-        let out = run(args(&format!(
+        let out = run_captured(args(&format!(
             "process --finding {} --dry-run",
             named.display()
         )))
@@ -523,15 +604,100 @@ mod tests {
         .unwrap();
         assert_eq!(out["finding"]["Severity"]["Label"], "HIGH", "{out}");
         // An alarm not meant for soar is refused with the reason.
-        let refused = run(args(&format!("process --finding {fixture} --dry-run")))
+        let refused = run_captured(args(&format!("process --finding {fixture} --dry-run")))
             .await
             .unwrap_err();
         assert!(matches!(refused, Failure::Input(m) if m.contains("no severity in its name")));
     }
 
+    /// `process` on `input` written to a file: the Scratchpads printed and
+    /// the summary.
+    async fn process_batch(name: &str, input: &str) -> (Vec<Value>, batch::Summary) {
+        let dir = std::env::temp_dir().join(format!("soar-cli-batch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, input).unwrap();
+        let mut printed = Vec::new();
+        // examples/config.json turns auto-remediation on.
+        let line = format!(
+            "process --finding {} --config @/examples/config.json --dry-run",
+            path.display()
+        );
+        let Output::Printed(summary) = run(args(&line), &mut printed).await.unwrap() else {
+            panic!("process prints as it goes")
+        };
+        let pads = String::from_utf8(printed)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        (pads, summary)
+    }
+
+    #[tokio::test]
+    async fn the_shipped_sample_batch_is_decided_one_scratchpad_per_line() {
+        let batch = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-batch.jsonl");
+        let input = std::fs::read_to_string(batch).unwrap();
+        let (pads, summary) = process_batch("sample.jsonl", &input).await;
+        let events = input.lines().count();
+        assert_eq!(pads.len(), events);
+        assert_eq!(
+            (summary.findings(), summary.invalid, summary.failed),
+            (events, 0, 0)
+        );
+        assert_eq!(summary.exit_code(), 0);
+        // In the order of the input, each with its decision counted once.
+        for (pad, line) in pads.iter().zip(input.lines()) {
+            let event: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(pad["finding"]["Id"], event["detail"]["findings"][0]["Id"]);
+        }
+        for decision in ["incident", "remediate", "ticket", "suppress_finding"] {
+            assert!(
+                summary.decided.get(decision).is_some_and(|n| *n > 0),
+                "{summary}"
+            );
+        }
+        let line = summary.to_string();
+        assert!(
+            line.starts_with(&format!("decided {events} findings in ")),
+            "{line}"
+        );
+        assert!(line.contains("findings/s): "), "{line}");
+    }
+
+    #[tokio::test]
+    async fn a_batch_reports_its_bad_documents_and_decides_the_others() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let read = |file: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(format!("{root}/{file}")).unwrap())
+                .unwrap()
+        };
+        let finding = read("examples/findings/s3-8-block-public-access-failed.json");
+        let guardduty = read("testdata/eventbridge/guardduty-finding-iamuser-tor-ip-caller.json");
+        // A JSON array of a bare finding and an event.
+        let array = serde_json::to_string(&json!([finding, guardduty])).unwrap();
+        let (pads, summary) = process_batch("array.json", &array).await;
+        assert_eq!(pads.len(), 2);
+        assert_eq!(pads[0]["decision"], "failed_control");
+        assert_eq!(pads[1]["decision"], "incident");
+        assert_eq!(summary.exit_code(), 0);
+        // JSON lines with a broken line and an event that holds no finding.
+        let lines = [
+            serde_json::to_string(&finding).unwrap(),
+            "{\"SchemaVersion\": ".to_owned(),
+            r#"{"detail-type": "Security Hub Findings - Imported", "source": "aws.securityhub", "detail": {"findings": []}}"#.to_owned(),
+            serde_json::to_string(&guardduty).unwrap(),
+        ];
+        let (pads, summary) = process_batch("lines.jsonl", &lines.join("\n")).await;
+        assert_eq!(pads.len(), 2, "the good lines are still decided");
+        assert_eq!((summary.findings(), summary.invalid), (2, 2));
+        assert_eq!(summary.exit_code(), 2);
+        assert!(summary.to_string().ends_with("; 2 invalid"), "{summary}");
+    }
+
     #[tokio::test]
     async fn warning_finding_is_suppressed() {
-        let out = run(args(
+        let out = run_captured(args(
             "process --finding @/examples/findings/cis-1-6-warning-finding.json --dry-run",
         ))
         .await
@@ -543,7 +709,7 @@ mod tests {
 
     #[tokio::test]
     async fn score_gives_penalty_and_triage() {
-        let out = run(args("score --finding @/examples/findings/guardduty-iam-access-key-custom-action.json --config @/examples/config.json"))
+        let out = run_captured(args("score --finding @/examples/findings/guardduty-iam-access-key-custom-action.json --config @/examples/config.json"))
             .await
             .map(json)
             .unwrap();
@@ -558,7 +724,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.json");
         std::fs::write(&bad, r#"{"SchemaVersion": "2018-10-08", "Id": 5}"#).unwrap();
-        let failure = run(args(&format!(
+        let failure = run_captured(args(&format!(
             "process --finding {} --dry-run",
             bad.display()
         )))
@@ -570,7 +736,7 @@ mod tests {
         assert!(message.contains("Id: invalid type"), "{message}");
         // Arguments that do not parse fail in clap (cli.rs tests); a command
         // the table does not know fails here.
-        let failure = run(Args {
+        let failure = run_captured(Args {
             command: "frobnicate".to_owned(),
             ..Args::default()
         })
@@ -581,16 +747,21 @@ mod tests {
 
     #[tokio::test]
     async fn controls_and_iam_policy_come_from_the_registry() {
-        let listed = json(run(args("controls --json")).await.unwrap());
+        let listed = json(run_captured(args("controls --json")).await.unwrap());
         assert_eq!(
             listed.as_array().unwrap().len(),
             Registry::default().iter().count()
         );
-        let Output::Text(markdown) = run(args("controls --markdown")).await.unwrap() else {
+        let Output::Text(markdown) = run_captured(args("controls --markdown")).await.unwrap()
+        else {
             panic!("not text")
         };
         assert_eq!(markdown, Registry::default().catalogue_markdown());
-        let policy = json(run(args("iam-policy --controls S3.5 KMS.4")).await.unwrap());
+        let policy = json(
+            run_captured(args("iam-policy --controls S3.5 KMS.4"))
+                .await
+                .unwrap(),
+        );
         let scoped: Vec<(&str, usize)> = policy["Statement"]
             .as_array()
             .unwrap()
@@ -609,7 +780,9 @@ mod tests {
                 ("arn:${AWS::Partition}:s3:::*", 2)
             ]
         );
-        let unknown = run(args("iam-policy --controls NOPE.1")).await.unwrap_err();
+        let unknown = run_captured(args("iam-policy --controls NOPE.1"))
+            .await
+            .unwrap_err();
         assert!(matches!(unknown, Failure::Input(m) if m.contains("NOPE.1")));
     }
 
@@ -617,9 +790,10 @@ mod tests {
     async fn template_writes_the_committed_templates() {
         let dir = std::env::temp_dir().join(format!("soar-cli-template-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let Output::Text(written) = run(args(&format!("template --out {}", dir.display())))
-            .await
-            .unwrap()
+        let Output::Text(written) =
+            run_captured(args(&format!("template --out {}", dir.display())))
+                .await
+                .unwrap()
         else {
             panic!("not text")
         };
@@ -648,7 +822,7 @@ mod tests {
             cli::parse(line.split_whitespace()),
             Err(Failure::Usage(m)) if m.contains("cannot be used with")
         ));
-        let failure = run(Args {
+        let failure = run_captured(Args {
             aws: true,
             dry_run: true,
             ..args("process --finding @/examples/findings/s3-8-block-public-access-failed.json")
@@ -661,7 +835,7 @@ mod tests {
     #[tokio::test]
     async fn asl_writes_the_committed_state_machines() {
         let dir = std::env::temp_dir().join(format!("soar-cli-asl-{}", std::process::id()));
-        let out = run(args(&format!("asl --out {}", dir.display())))
+        let out = run_captured(args(&format!("asl --out {}", dir.display())))
             .await
             .unwrap();
         let Output::Text(listing) = out else {
@@ -689,7 +863,7 @@ mod tests {
             written += 1;
         }
         assert_eq!(written, 4);
-        let printed = json(run(args("asl")).await.unwrap());
+        let printed = json(run_captured(args("asl")).await.unwrap());
         assert_eq!(printed.as_object().unwrap().len(), 4);
         assert_eq!(
             printed["asff-processor.asl.json"]["StartAt"],
@@ -699,7 +873,7 @@ mod tests {
 
     #[tokio::test]
     async fn cost_prices_every_path_within_the_target() {
-        let out = json(run(args("cost --json")).await.unwrap());
+        let out = json(run_captured(args("cost --json")).await.unwrap());
         let paths = out["paths"].as_object().unwrap();
         let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
         names.sort_unstable();
@@ -718,7 +892,7 @@ mod tests {
             assert!(usd > 1.0 && usd <= 10.0, "{path}: ${usd}");
         }
         assert_eq!(out["prices"]["region"], "us-east-1");
-        let Output::Text(table) = run(args("cost")).await.unwrap() else {
+        let Output::Text(table) = run_captured(args("cost")).await.unwrap() else {
             panic!("not text")
         };
         assert!(
@@ -729,7 +903,7 @@ mod tests {
 
     #[tokio::test]
     async fn remediate_without_a_remediation_is_a_ticket() {
-        let out = json(run(args("remediate --finding @/testdata/asff/securityhub-fsbp-lambda-1-failed.json --dry-run")).await.unwrap());
+        let out = json(run_captured(args("remediate --finding @/testdata/asff/securityhub-fsbp-lambda-1-failed.json --dry-run")).await.unwrap());
         assert_eq!(out["outcome"], "ticket");
         assert!(out["reason"].as_str().unwrap().contains("Lambda.1"));
     }
@@ -737,7 +911,7 @@ mod tests {
     #[tokio::test]
     async fn incident_classifies_maps_and_contains_nothing_it_should_only_notify() {
         // Native GuardDuty, MEDIUM: notify by default, so no AWS call.
-        let out = json(run(args("incident --finding @/testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json")).await.unwrap());
+        let out = json(run_captured(args("incident --finding @/testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json")).await.unwrap());
         assert_eq!(out["classification"]["kind"], "EC2", "{out}");
         assert_eq!(out["classification"]["response"], "notify");
         assert_eq!(out["attack"]["tactic_id"], "TA0011");
@@ -759,7 +933,7 @@ mod tests {
             "incident --finding @/testdata/eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json --settings {}",
             path.display()
         );
-        let Err(Failure::Input(message)) = run(args(&line)).await else {
+        let Err(Failure::Input(message)) = run_captured(args(&line)).await else {
             panic!("bad settings were taken")
         };
         assert!(
@@ -784,7 +958,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let settings = dir.join("settings.json");
         std::fs::write(&settings, r#"{"destructive_controls": ["*"]}"#).unwrap();
-        let failure = run(args(&format!(
+        let failure = run_captured(args(&format!(
             "remediate --finding @/examples/findings/s3-8-block-public-access-failed.json --settings {}",
             settings.display()
         )))

@@ -1,0 +1,312 @@
+//! `soar process` on batches: the documents of an input file, and the
+//! summary of a run.
+//!
+//! A file holds one event, a bare finding, a JSON array of either, or JSON
+//! lines (several documents one after the other, one per line or not).
+//! Each document is parsed on its own with [`Event::parse`], so an error
+//! names the document (`batch.jsonl:17`, `batch.json[3]`) and the JSON path
+//! in it, and one bad document does not stop the others.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use soar_asff::Event;
+use soar_core::{Decision, Scratchpad};
+
+/// One document of the input: where it is, and the event it holds or why
+/// it holds none.
+#[derive(Debug)]
+pub(crate) struct Document {
+    /// `FILE` for a file of one document, `FILE:LINE` or `FILE[INDEX]` in a batch.
+    pub(crate) at: String,
+    /// The event, or what is wrong with the document.
+    pub(crate) event: Result<Event, String>,
+}
+
+/// The documents of `bytes`, read from `source` (a file name, or
+/// `standard input`), in order. An input with no document at all gives one
+/// [`Document`] that says so.
+pub(crate) fn documents(source: &str, bytes: &[u8]) -> Vec<Document> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|at| bytes[at]) {
+        None => vec![Document {
+            at: source.to_owned(),
+            event: Err("no event: the input is empty".to_owned()),
+        }],
+        Some(b'[') => array(source, bytes),
+        Some(_) => sequence(source, bytes),
+    }
+}
+
+/// A JSON array of events or findings.
+fn array(source: &str, bytes: &[u8]) -> Vec<Document> {
+    match serde_json::from_slice::<Vec<Value>>(bytes) {
+        Ok(values) if values.is_empty() => vec![Document {
+            at: source.to_owned(),
+            event: Err("no event: the array is empty".to_owned()),
+        }],
+        Ok(values) => values
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Document {
+                at: format!("{source}[{index}]"),
+                event: Event::from_value(value).map_err(|e| e.to_string()),
+            })
+            .collect(),
+        Err(error) => vec![Document {
+            at: source.to_owned(),
+            event: Err(format!("not a JSON array of events: {error}")),
+        }],
+    }
+}
+
+/// One document, or several one after the other (JSON lines).
+fn sequence(source: &str, bytes: &[u8]) -> Vec<Document> {
+    // Find where each document ends without building it; each is then
+    // parsed from its own bytes, on the typed fast path.
+    let mut spans = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
+    let mut begin = 0;
+    let mut broken = false;
+    while let Some(next) = stream.next() {
+        if next.is_err() {
+            broken = true;
+            break;
+        }
+        let end = stream.byte_offset();
+        spans.push((begin, end));
+        begin = end;
+    }
+    let lines = || {
+        bytes
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
+    };
+    if broken && lines().nth(1).is_some() {
+        // JSON lines with a broken line: every line on its own, so that
+        // the others are still decided.
+        return lines()
+            .map(|(index, line)| Document {
+                at: format!("{source}:{}", index + 1),
+                event: Event::parse(line).map_err(|e| e.to_string()),
+            })
+            .collect();
+    }
+    if broken || spans.len() == 1 {
+        return vec![Document {
+            at: source.to_owned(),
+            event: Event::parse(bytes).map_err(|e| e.to_string()),
+        }];
+    }
+    spans
+        .into_iter()
+        .map(|(begin, end)| {
+            let first = bytes[begin..end]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .map_or(begin, |offset| begin + offset);
+            let line = bytes[..first].iter().filter(|b| **b == b'\n').count() + 1;
+            Document {
+                at: format!("{source}:{line}"),
+                event: Event::parse(&bytes[begin..end]).map_err(|e| e.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// What a run decided, counted.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Summary {
+    /// Findings decided, by decision (failed controls by how they are handled).
+    pub(crate) decided: BTreeMap<String, usize>,
+    /// Documents that hold no finding soar can decide, reported on standard error.
+    pub(crate) invalid: usize,
+    /// Findings the pipeline failed on, reported on standard error.
+    pub(crate) failed: usize,
+    /// How long the run took.
+    pub(crate) elapsed: Duration,
+}
+
+impl Summary {
+    /// Counts one decided Scratchpad.
+    pub(crate) fn count(&mut self, pad: &Scratchpad) {
+        let key = match (pad.decision, pad.control_action) {
+            (Some(Decision::FailedControl), Some(action)) => action.to_string(),
+            (Some(decision), _) => decision.to_string(),
+            (None, _) => "undecided".to_owned(),
+        };
+        *self.decided.entry(key).or_default() += 1;
+    }
+
+    /// Findings decided in all.
+    pub(crate) fn findings(&self) -> usize {
+        self.decided.values().sum()
+    }
+
+    /// The exit code: 1 when the pipeline failed on a finding, 2 when a
+    /// document was invalid, 0 when every finding was decided.
+    pub(crate) fn exit_code(&self) -> u8 {
+        if self.failed > 0 {
+            1
+        } else if self.invalid > 0 {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let findings = self.findings();
+        let seconds = self.elapsed.as_secs_f64();
+        let rate = if seconds > 0.0 {
+            findings as f64 / seconds
+        } else {
+            0.0
+        };
+        write!(
+            f,
+            "decided {findings} finding{} in {seconds:.2} s ({rate:.0} findings/s)",
+            if findings == 1 { "" } else { "s" }
+        )?;
+        let counts: Vec<String> = self
+            .decided
+            .iter()
+            .map(|(decision, count)| format!("{count} {decision}"))
+            .collect();
+        if !counts.is_empty() {
+            write!(f, ": {}", counts.join(", "))?;
+        }
+        if self.invalid > 0 {
+            write!(f, "; {} invalid", self.invalid)?;
+        }
+        if self.failed > 0 {
+            write!(f, "; {} failed", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use soar_core::ControlAction;
+
+    use super::*;
+
+    const FINDING: &str = r#"{"SchemaVersion": "2018-10-08", "Id": "f-1",
+        "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+        "GeneratorId": "security-control/S3.8", "AwsAccountId": "111122223333",
+        "CreatedAt": "2026-11-01T00:00:00Z", "UpdatedAt": "2026-11-01T00:00:00Z",
+        "Title": "t", "Description": "d",
+        "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::b"}]}"#;
+
+    fn one_line(json: &str) -> String {
+        json.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn ids(documents: &[Document]) -> Vec<(String, Option<String>)> {
+        documents
+            .iter()
+            .map(|d| {
+                let id = d.event.as_ref().ok().map(|e| e.findings()[0].id.clone());
+                (d.at.clone(), id)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_document_is_named_by_its_file() {
+        let documents = documents("f.json", FINDING.as_bytes());
+        assert_eq!(
+            ids(&documents),
+            [("f.json".to_owned(), Some("f-1".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn json_lines_are_named_by_their_line() {
+        let line = one_line(FINDING);
+        let second = line.replace("f-1", "f-2");
+        let input = format!("{line}\n\n{second}\n");
+        let documents = documents("b.jsonl", input.as_bytes());
+        assert_eq!(
+            ids(&documents),
+            [
+                ("b.jsonl:1".to_owned(), Some("f-1".to_owned())),
+                ("b.jsonl:3".to_owned(), Some("f-2".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_line_is_reported_and_the_others_still_parse() {
+        let line = one_line(FINDING);
+        let missing_title = line.replace(r#""Title": "t", "#, "");
+        let input = format!("{line}\n{{\"Id\": \n{missing_title}\n");
+        let documents = documents("b.jsonl", input.as_bytes());
+        assert_eq!(documents.len(), 3);
+        assert_eq!(documents[0].at, "b.jsonl:1");
+        assert!(documents[0].event.is_ok());
+        let broken = documents[1].event.as_ref().unwrap_err();
+        assert!(broken.contains("EOF") || broken.contains("end"), "{broken}");
+        let missing = documents[2].event.as_ref().unwrap_err();
+        assert!(missing.contains("Title"), "{missing}");
+    }
+
+    #[test]
+    fn arrays_are_named_by_index_and_bad_elements_by_their_path() {
+        let input = format!(
+            "[{FINDING}, {}]",
+            FINDING.replace(r#""Type": "AwsS3Bucket", "#, "")
+        );
+        let documents = documents("a.json", input.as_bytes());
+        assert_eq!(documents[0].at, "a.json[0]");
+        assert!(documents[0].event.is_ok());
+        assert_eq!(documents[1].at, "a.json[1]");
+        let error = documents[1].event.as_ref().unwrap_err();
+        assert!(error.starts_with("Resources[0].Type"), "{error}");
+    }
+
+    #[test]
+    fn empty_and_malformed_inputs_say_what_is_wrong() {
+        for (input, expected) in [
+            ("  \n", "the input is empty"),
+            ("[]", "the array is empty"),
+            ("[1, ", "not a JSON array"),
+            ("{\"Id\": ", "EOF"),
+        ] {
+            let documents = documents("x", input.as_bytes());
+            assert_eq!(documents.len(), 1, "{input}");
+            let error = documents[0].event.as_ref().unwrap_err();
+            assert!(error.contains(expected), "{input}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_by_decision_and_gives_the_rate() {
+        let mut summary = Summary::default();
+        let finding = soar_asff::Finding::default();
+        let mut pad = Scratchpad::new(finding);
+        pad.decision = Some(Decision::FailedControl);
+        pad.control_action = Some(ControlAction::Remediate);
+        summary.count(&pad);
+        summary.count(&pad);
+        pad.decision = Some(Decision::SuppressFinding);
+        pad.control_action = None;
+        summary.count(&pad);
+        summary.invalid = 1;
+        summary.elapsed = Duration::from_millis(500);
+        assert_eq!(
+            summary.to_string(),
+            "decided 3 findings in 0.50 s (6 findings/s): 2 remediate, 1 suppress_finding; 1 invalid"
+        );
+        assert_eq!(summary.exit_code(), 2);
+        summary.failed = 1;
+        assert_eq!(summary.exit_code(), 1);
+    }
+}
