@@ -15,6 +15,7 @@ mod threat;
 mod vulnerability;
 mod workflow;
 
+pub mod ocsf;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 
@@ -28,7 +29,7 @@ pub use event::{
     AlarmConfiguration, AlarmState, AlarmStateChange, AlarmStateValue, CloudTrailDetail, Envelope,
     Event, EventKind, GuardDutyFinding, SecurityHubDetail, UserIdentity, CLOUDTRAIL_API_CALL,
     CLOUDTRAIL_CONSOLE_SIGN_IN, CLOUDWATCH_ALARM_STATE_CHANGE, GUARDDUTY_FINDING,
-    SECURITY_HUB_CUSTOM_ACTION, SECURITY_HUB_IMPORTED,
+    SECURITY_HUB_CUSTOM_ACTION, SECURITY_HUB_IMPORTED, SECURITY_HUB_IMPORTED_V2,
 };
 pub use finding::{
     Finding, FindingProviderFields, GeneratorDetails, Recommendation, RelatedFinding, Remediation,

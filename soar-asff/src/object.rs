@@ -134,7 +134,7 @@ macro_rules! asff_object {
                 impl<'de> ::serde::de::Visitor<'de> for ObjectVisitor {
                     type Value = $name;
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(concat!("an ASFF ", stringify!($name), " object"))
+                        f.write_str(concat!("a ", stringify!($name), " object"))
                     }
                     #[allow(unused_mut)]
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {

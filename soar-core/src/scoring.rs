@@ -156,6 +156,21 @@ impl NormalizedEvent {
                 event_type: Some(e.detail.event_name.clone()),
                 account_id: e.account.clone(),
             },
+            Event::SecurityHubImportedV2(_) | Event::OcsfFinding(_) => {
+                let most_severe = event
+                    .ocsf_findings()
+                    .iter()
+                    .max_by_key(|f| f.severity_label().unwrap_or(SeverityLabel::Informational));
+                match most_severe {
+                    Some(finding) => NormalizedEvent::from_ocsf(finding),
+                    None => NormalizedEvent {
+                        source: EventSource::Other,
+                        severity: SeverityLabel::Informational,
+                        event_type: None,
+                        account_id: None,
+                    },
+                }
+            }
             _ => {
                 let most_severe = event
                     .findings()
@@ -178,6 +193,27 @@ impl NormalizedEvent {
                     account_id: most_severe.map(|f| f.aws_account_id.clone()),
                 }
             }
+        }
+    }
+}
+
+impl NormalizedEvent {
+    /// Normalizes an OCSF finding of Security Hub: GuardDuty's by its
+    /// product ARN, the others as Security Hub's; the severity from
+    /// `severity_id` (an unknown one counts as informational), the type
+    /// from `finding_info.types`, the account from `cloud.account`.
+    pub fn from_ocsf(finding: &soar_asff::ocsf::Finding) -> Self {
+        NormalizedEvent {
+            source: if finding.is_from_aws_service("guardduty") {
+                EventSource::GuardDuty
+            } else {
+                EventSource::SecurityHub
+            },
+            severity: finding
+                .severity_label()
+                .unwrap_or(SeverityLabel::Informational),
+            event_type: finding.types().first().cloned(),
+            account_id: finding.account_id().map(str::to_owned),
         }
     }
 }

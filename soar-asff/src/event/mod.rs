@@ -1,9 +1,11 @@
 //! EventBridge envelopes, and [`Event::parse`], which tells them apart.
 //!
 //! A SOAR Lambda receives whatever its EventBridge rules match. [`Event`]
-//! names the five kinds soar acts on, keeps any other EventBridge event
-//! verbatim as [`Event::Other`], and also accepts a bare ASFF finding, which
-//! is what people paste into a CLI or a Lambda test event.
+//! names the kinds soar acts on (Security Hub's ASFF events and its OCSF
+//! `Findings Imported V2`, GuardDuty, CloudWatch alarms, CloudTrail), keeps
+//! any other EventBridge event verbatim as [`Event::Other`], and also
+//! accepts a bare ASFF or OCSF finding, which is what people paste into a
+//! CLI or a Lambda test event.
 //!
 //! The kind is read from `detail-type`. AWS writes `detail-type` before
 //! `detail`, so the detail is parsed straight into its type in one pass. When
@@ -30,10 +32,13 @@ pub use securityhub::SecurityHubDetail;
 
 use crate::error::Error;
 use crate::object::{insert_extra, Extra, Key};
-use crate::Finding;
+use crate::{ocsf, Finding};
 
 /// `detail-type` of findings that Security Hub imported or updated.
 pub const SECURITY_HUB_IMPORTED: &str = "Security Hub Findings - Imported";
+/// `detail-type` of the OCSF findings that Security Hub (not Security Hub
+/// CSPM) imported or updated.
+pub const SECURITY_HUB_IMPORTED_V2: &str = "Findings Imported V2";
 /// `detail-type` of findings sent to a Security Hub custom action.
 pub const SECURITY_HUB_CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
 /// `detail-type` of native GuardDuty findings.
@@ -81,6 +86,8 @@ pub enum Event {
     SecurityHubImported(Envelope<SecurityHubDetail>),
     /// `Security Hub Findings - Custom Action`.
     SecurityHubCustomAction(Envelope<SecurityHubDetail>),
+    /// `Findings Imported V2`: Security Hub's OCSF findings.
+    SecurityHubImportedV2(Envelope<ocsf::Detail>),
     /// `GuardDuty Finding`, in GuardDuty's native format.
     GuardDutyFinding(Envelope<GuardDutyFinding>),
     /// `CloudWatch Alarm State Change`.
@@ -89,6 +96,8 @@ pub enum Event {
     CloudTrail(Envelope<CloudTrailDetail>),
     /// A bare ASFF finding, not wrapped in an envelope.
     Finding(Box<Finding>),
+    /// A bare OCSF finding, not wrapped in an envelope.
+    OcsfFinding(Box<ocsf::Finding>),
     /// Any other EventBridge event (such as `AWS Health Event`), kept verbatim.
     Other(Envelope<Value>),
 }
@@ -101,6 +110,8 @@ pub enum EventKind {
     SecurityHubImported,
     /// See [`Event::SecurityHubCustomAction`].
     SecurityHubCustomAction,
+    /// See [`Event::SecurityHubImportedV2`].
+    SecurityHubImportedV2,
     /// See [`Event::GuardDutyFinding`].
     GuardDutyFinding,
     /// See [`Event::CloudWatchAlarmStateChange`].
@@ -109,6 +120,8 @@ pub enum EventKind {
     CloudTrail,
     /// See [`Event::Finding`].
     Finding,
+    /// See [`Event::OcsfFinding`].
+    OcsfFinding,
     /// See [`Event::Other`].
     Other,
 }
@@ -118,6 +131,7 @@ impl EventKind {
         match detail_type {
             SECURITY_HUB_IMPORTED => EventKind::SecurityHubImported,
             SECURITY_HUB_CUSTOM_ACTION => EventKind::SecurityHubCustomAction,
+            SECURITY_HUB_IMPORTED_V2 => EventKind::SecurityHubImportedV2,
             GUARDDUTY_FINDING => EventKind::GuardDutyFinding,
             CLOUDWATCH_ALARM_STATE_CHANGE => EventKind::CloudWatchAlarmStateChange,
             CLOUDTRAIL_API_CALL | CLOUDTRAIL_CONSOLE_SIGN_IN => EventKind::CloudTrail,
@@ -131,7 +145,10 @@ impl EventKind {
         let service_name = detail
             .pointer("/service/serviceName")
             .and_then(Value::as_str);
-        if has("findings") {
+        let first_finding = detail.pointer("/findings/0");
+        if first_finding.is_some_and(|f| f.get("class_uid").is_some()) {
+            EventKind::SecurityHubImportedV2
+        } else if has("findings") {
             EventKind::SecurityHubImported
         } else if service_name == Some("guardduty") {
             EventKind::GuardDutyFinding
@@ -150,10 +167,12 @@ impl fmt::Display for EventKind {
         f.write_str(match self {
             EventKind::SecurityHubImported => SECURITY_HUB_IMPORTED,
             EventKind::SecurityHubCustomAction => SECURITY_HUB_CUSTOM_ACTION,
+            EventKind::SecurityHubImportedV2 => SECURITY_HUB_IMPORTED_V2,
             EventKind::GuardDutyFinding => GUARDDUTY_FINDING,
             EventKind::CloudWatchAlarmStateChange => CLOUDWATCH_ALARM_STATE_CHANGE,
             EventKind::CloudTrail => "CloudTrail",
             EventKind::Finding => "ASFF finding",
+            EventKind::OcsfFinding => "OCSF finding",
             EventKind::Other => "other EventBridge event",
         })
     }
@@ -195,16 +214,29 @@ impl Event {
         match self {
             Event::SecurityHubImported(_) => EventKind::SecurityHubImported,
             Event::SecurityHubCustomAction(_) => EventKind::SecurityHubCustomAction,
+            Event::SecurityHubImportedV2(_) => EventKind::SecurityHubImportedV2,
             Event::GuardDutyFinding(_) => EventKind::GuardDutyFinding,
             Event::CloudWatchAlarmStateChange(_) => EventKind::CloudWatchAlarmStateChange,
             Event::CloudTrail(_) => EventKind::CloudTrail,
             Event::Finding(_) => EventKind::Finding,
+            Event::OcsfFinding(_) => EventKind::OcsfFinding,
             Event::Other(_) => EventKind::Other,
         }
     }
 
-    /// The ASFF findings the event carries: those of a Security Hub event,
-    /// the bare finding itself, or none.
+    /// The OCSF findings the event carries: those of a `Findings Imported
+    /// V2` event, the bare OCSF finding itself, or none.
+    pub fn ocsf_findings(&self) -> &[ocsf::Finding] {
+        match self {
+            Event::SecurityHubImportedV2(e) => &e.detail.findings,
+            Event::OcsfFinding(finding) => std::slice::from_ref(finding),
+            _ => &[],
+        }
+    }
+
+    /// The ASFF findings the event carries: those of a Security Hub CSPM
+    /// event, the bare finding itself, or none (see
+    /// [`Event::ocsf_findings`] for OCSF ones).
     pub fn findings(&self) -> &[Finding] {
         match self {
             Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => &e.detail.findings,
@@ -239,10 +271,12 @@ impl Serialize for Event {
             Event::SecurityHubImported(e) | Event::SecurityHubCustomAction(e) => {
                 e.serialize(serializer)
             }
+            Event::SecurityHubImportedV2(e) => e.serialize(serializer),
             Event::GuardDutyFinding(e) => e.serialize(serializer),
             Event::CloudWatchAlarmStateChange(e) => e.serialize(serializer),
             Event::CloudTrail(e) => e.serialize(serializer),
             Event::Finding(finding) => finding.serialize(serializer),
+            Event::OcsfFinding(finding) => finding.serialize(serializer),
             Event::Other(e) => e.serialize(serializer),
         }
     }
@@ -340,14 +374,39 @@ impl Envelope<()> {
             "detail-type" => &mut self.detail_type,
             "source" => &mut self.source,
             "account" => &mut self.account,
-            "time" => &mut self.time,
             "region" => &mut self.region,
+            // An envelope's `time` is a string and its `resources` a list
+            // of ARNs; a bare OCSF finding has an integer `time` and a list
+            // of resource objects, which are kept in `extra` for it.
+            "time" => {
+                let value: Value = map.next_value()?;
+                return match value {
+                    Value::String(time) if self.time.is_none() => {
+                        self.time = Some(time);
+                        Ok(())
+                    }
+                    Value::String(_) => Err(de::Error::duplicate_field("time")),
+                    other => insert_extra(&mut self.extra, key, other),
+                };
+            }
             "resources" => {
-                if self.resources.is_some() {
-                    return Err(de::Error::duplicate_field("resources"));
-                }
-                self.resources = Some(map.next_value()?);
-                return Ok(());
+                let value: Value = map.next_value()?;
+                let arns = value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<String>>>()
+                });
+                return match arns {
+                    Some(_) if self.resources.is_some() => {
+                        Err(de::Error::duplicate_field("resources"))
+                    }
+                    Some(arns) => {
+                        self.resources = Some(arns);
+                        Ok(())
+                    }
+                    None => insert_extra(&mut self.extra, key, value),
+                };
             }
             _ => {
                 let value: Value = map.next_value()?;
@@ -368,6 +427,7 @@ impl Envelope<()> {
 /// A detail parsed in the same pass as its envelope.
 enum TypedDetail {
     SecurityHub(SecurityHubDetail),
+    Ocsf(ocsf::Detail),
     GuardDuty(GuardDutyFinding),
     CloudWatch(AlarmStateChange),
     CloudTrail(CloudTrailDetail),
@@ -423,6 +483,9 @@ impl<'de> Visitor<'de> for RawEventVisitor {
                 Some(EventKind::SecurityHubImported | EventKind::SecurityHubCustomAction) => {
                     Detail::Typed(TypedDetail::SecurityHub(map.next_value()?))
                 }
+                Some(EventKind::SecurityHubImportedV2) => {
+                    Detail::Typed(TypedDetail::Ocsf(map.next_value()?))
+                }
                 Some(EventKind::GuardDutyFinding) => {
                     Detail::Typed(TypedDetail::GuardDuty(map.next_value()?))
                 }
@@ -456,6 +519,7 @@ impl RawEvent {
                 Event::SecurityHubCustomAction(envelope.with_detail(d))
             }
             (TypedDetail::SecurityHub(d), _) => Event::SecurityHubImported(envelope.with_detail(d)),
+            (TypedDetail::Ocsf(d), _) => Event::SecurityHubImportedV2(envelope.with_detail(d)),
             (TypedDetail::GuardDuty(d), _) => Event::GuardDutyFinding(envelope.with_detail(d)),
             (TypedDetail::CloudWatch(d), _) => {
                 Event::CloudWatchAlarmStateChange(envelope.with_detail(d))
@@ -476,6 +540,9 @@ impl RawEvent {
             EventKind::SecurityHubImported => {
                 Event::SecurityHubImported(envelope.with_detail(detail_from(detail)?))
             }
+            EventKind::SecurityHubImportedV2 => {
+                Event::SecurityHubImportedV2(envelope.with_detail(detail_from(detail)?))
+            }
             EventKind::GuardDutyFinding => {
                 Event::GuardDutyFinding(envelope.with_detail(detail_from(detail)?))
             }
@@ -483,21 +550,26 @@ impl RawEvent {
                 Event::CloudWatchAlarmStateChange(envelope.with_detail(detail_from(detail)?))
             }
             EventKind::CloudTrail => Event::CloudTrail(envelope.with_detail(detail_from(detail)?)),
-            EventKind::Finding | EventKind::Other => Event::Other(envelope.with_detail(detail)),
+            EventKind::Finding | EventKind::OcsfFinding | EventKind::Other => {
+                Event::Other(envelope.with_detail(detail))
+            }
         })
     }
 
-    /// An object with no `detail` is taken as a bare ASFF finding, if it
-    /// looks like one.
+    /// An object with no `detail` is taken as a bare ASFF or OCSF finding,
+    /// if it looks like one.
     fn bare_finding(envelope: Envelope<()>) -> Result<Event, Error> {
         let has_header = envelope.detail_type.is_some() || envelope.source.is_some();
-        let looks_like_finding = ["SchemaVersion", "ProductArn", "GeneratorId"]
+        let has = |member: &str| envelope.extra.contains_key(member);
+        let looks_like_asff = ["SchemaVersion", "ProductArn", "GeneratorId"]
             .iter()
-            .any(|member| envelope.extra.contains_key(*member));
-        if has_header || !looks_like_finding {
+            .any(|member| has(member));
+        let looks_like_ocsf = has("class_uid") && has("finding_info");
+        if has_header || !(looks_like_asff || looks_like_ocsf) {
             return Err(Error::UnrecognisedEvent {
                 reason: "no `detail` member, and not an ASFF finding (no `SchemaVersion`, \
-                         `ProductArn` or `GeneratorId`)"
+                         `ProductArn` or `GeneratorId`) or an OCSF one (no `class_uid` and \
+                         `finding_info`)"
                     .to_owned(),
             });
         }
@@ -516,6 +588,10 @@ impl RawEvent {
         }
         if let Some(resources) = envelope.resources {
             object.insert("resources".to_owned(), resources.into());
+        }
+        if looks_like_ocsf && !looks_like_asff {
+            let finding: ocsf::Finding = crate::json::from_value(Value::Object(object))?;
+            return Ok(Event::OcsfFinding(Box::new(finding)));
         }
         let finding: Finding = crate::json::from_value(Value::Object(object))?;
         Ok(Event::Finding(Box::new(finding)))
