@@ -75,17 +75,28 @@ step "cargo package: the published crates build, document and test from their pa
 published=(soar-asff soar-core soar-remediate soar-incident)
 nodebug=(--config 'profile.dev.package."*".debug=false')
 cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-unpacked="$PWD/target/package"
-patches=()
+# Where cargo put the packages, and their version, as cargo says.
+read -r target version < <(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+import json, sys
+meta = json.load(sys.stdin)
+print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p["name"] == "soar-asff"))')
+: "${version:?cannot read the version of the published crates}"
+unpacked="$target/package"
+# Each package documented alone, with its soar dependencies taken from the
+# other packages (not crates.io, where this version may not be yet). Default
+# features: the per-feature docs are checked by the workspace's `cargo doc
+# --all-features` above, and the packages' test-util builds would cost minutes.
 for crate in "${published[@]}"; do
-  patches+=(--config "patch.crates-io.$crate.path=\"$unpacked/$crate-$version\"")
-done
-for crate in "${published[@]}"; do
-  (cd "$unpacked/$crate-$version" && CARGO_TARGET_DIR="$PWD/../.." RUSTDOCFLAGS="-D warnings" \
+  patches=()
+  for other in "${published[@]}"; do
+    if [ "$other" != "$crate" ]; then
+      patches+=(--config "patch.crates-io.$other.path=\"$unpacked/$other-$version\"")
+    fi
+  done
+  (cd "$unpacked/$crate-$version" && CARGO_TARGET_DIR="$target" RUSTDOCFLAGS="-D warnings" \
     cargo doc --no-deps --quiet "${nodebug[@]}" "${patches[@]}")
 done
-(cd "$unpacked/soar-asff-$version" && CARGO_TARGET_DIR="$PWD/../.." cargo test --features proptest --quiet "${nodebug[@]}")
+(cd "$unpacked/soar-asff-$version" && CARGO_TARGET_DIR="$target" cargo test --features proptest --quiet "${nodebug[@]}")
 
 # `cargo test` has checked that the committed templates are the generated
 # ones; this checks them against CloudFormation's and SAM's schemas.

@@ -1,4 +1,4 @@
-//! Parses an EventBridge event or an ASFF finding and prints what soar sees.
+//! Parses an EventBridge event or an ASFF or OCSF finding and prints what soar sees.
 //!
 //! ```text
 //! cargo run -p soar-asff --example summarize -- testdata/eventbridge/securityhub-imported-fsbp-ec2-7.json
@@ -71,6 +71,17 @@ fn summarize(event: &Event) -> String {
     }
     for finding in event.findings() {
         out += &summarize_finding(finding);
+    }
+    for finding in event.ocsf_findings() {
+        out += &format!(
+            "  ocsf {} class={} severity={} account={} region={} resource={}\n",
+            finding.finding_info.uid,
+            finding.class_name.as_deref().unwrap_or("-"),
+            finding.severity_label().map_or("-", |l| l.as_str()),
+            finding.account_id().unwrap_or("-"),
+            finding.region().unwrap_or("-"),
+            finding.resource_arn().unwrap_or("-"),
+        );
     }
     out
 }

@@ -72,8 +72,8 @@ asff_object! {
         "severity_id" => severity_id: required<i64>,
         /// The caption of `severity_id`, or the producer's word for 99.
         "severity" => severity: optional<String>,
-        /// 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 5 Archived,
-        /// 6 Deleted, 99 Other; see [`Finding::workflow_status`].
+        /// 0 Unknown, 1 New, 2 In Progress, 3 Suppressed, 4 Resolved,
+        /// 5 Archived, 6 Deleted, 99 Other; see [`Finding::workflow_status`].
         "status_id" => status_id: optional<i64>,
         /// The caption of `status_id`.
         "status" => status: optional<String>,
@@ -377,7 +377,8 @@ impl Finding {
 
     /// The compliance result as ASFF's: 1 PASSED, 2 WARNING, 3 FAILED;
     /// otherwise the `status` word (`Pass`, `Warning`, `Fail`); `None` for a
-    /// finding with no result.
+    /// finding with no result. Unknown (0) is not ASFF's NOT_AVAILABLE,
+    /// which soar suppresses: a result nobody knows must not hide a finding.
     pub fn compliance_status(&self) -> Option<ComplianceStatus> {
         let compliance = self.compliance.as_ref()?;
         match compliance.status_id {
@@ -525,6 +526,37 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_keeps_its_header_types_and_refuses_duplicates() {
+        use crate::Event;
+        let detail = serde_json::json!({"findings": [minimal()]});
+        let envelope = |header: &str| {
+            let text = format!(
+                r#"{{"detail-type": "Findings Imported V2", {header}, "detail": {detail}}}"#
+            );
+            Event::parse(text.as_bytes())
+        };
+        let error = envelope(r#""time": 5"#).unwrap_err();
+        assert_eq!(error.path(), Some("time"), "{error}");
+        let error = envelope(r#""resources": [{"uid": "i-1"}]"#).unwrap_err();
+        assert_eq!(error.path(), Some("resources"), "{error}");
+        for twice in [
+            r#""time": "x", "time": 5"#,
+            r#""time": 5, "time": "x""#,
+            r#""resources": [], "resources": [{}]"#,
+        ] {
+            let error = envelope(twice).unwrap_err();
+            assert!(
+                error.to_string().contains("duplicate member"),
+                "{twice}: {error}"
+            );
+        }
+        // An explicit null is kept as it was.
+        let event = envelope(r#""time": null"#).unwrap();
+        let written: Value = serde_json::from_str(&event.to_json().unwrap()).unwrap();
+        assert_eq!(written["time"], Value::Null);
+    }
+
+    #[test]
     fn the_required_members_are_named_when_missing() {
         for member in [
             "activity_id",
@@ -603,6 +635,25 @@ mod tests {
             ..Compliance::default()
         });
         assert_eq!(finding.compliance_status(), Some(ComplianceStatus::Passed));
+        for (id, status) in [
+            (2, Some(ComplianceStatus::Warning)),
+            (3, Some(ComplianceStatus::Failed)),
+        ] {
+            finding.compliance = Some(Compliance {
+                status_id: Some(id),
+                ..Compliance::default()
+            });
+            assert_eq!(finding.compliance_status(), status, "{id}");
+        }
+        // Unknown (0) and Other (99) are not NOT_AVAILABLE: soar suppresses
+        // that, and an unknown result must not hide a finding.
+        for id in [0, 99] {
+            finding.compliance = Some(Compliance {
+                status_id: Some(id),
+                ..Compliance::default()
+            });
+            assert_eq!(finding.compliance_status(), None, "{id}");
+        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl NormalizedEvent {
 impl NormalizedEvent {
     /// Normalizes an OCSF finding of Security Hub: GuardDuty's by its
     /// product ARN, the others as Security Hub's; the severity from
-    /// `severity_id` (an unknown one counts as informational), the type
+    /// `severity_id`, else the `severity` word, else informational; the type
     /// from `finding_info.types`, the account from `cloud.account`.
     pub fn from_ocsf(finding: &soar_asff::ocsf::Finding) -> Self {
         NormalizedEvent {

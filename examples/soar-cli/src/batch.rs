@@ -30,15 +30,41 @@ pub(crate) struct Document {
 /// `standard input`), in order. An input with no document at all gives one
 /// [`Document`] that says so.
 pub(crate) fn documents(source: &str, bytes: &[u8]) -> Vec<Document> {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    // Editors on Windows write a byte-order mark, which JSON does not allow.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !is_json_whitespace(*b));
     match start.map(|at| bytes[at]) {
         None => vec![Document {
             at: source.to_owned(),
             event: Err("no event: the input is empty".to_owned()),
         }],
         Some(b'[') => array(source, bytes),
+        Some(_) if is_json_lines(bytes) => json_lines(source, bytes),
         Some(_) => sequence(source, bytes),
     }
+}
+
+/// The whitespace JSON allows between values.
+fn is_json_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The lines that hold something, with their numbers (from 1).
+fn filled_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| line.iter().any(|b| !is_json_whitespace(*b)))
+        .map(|(index, line)| (index + 1, line))
+}
+
+/// JSON lines: more than one line, and the first or the second is a whole
+/// JSON value on its own (so a broken first line still reads as JSON
+/// lines). A pretty-printed document's first two lines are not.
+fn is_json_lines(bytes: &[u8]) -> bool {
+    let whole = |line: &[u8]| serde_json::from_slice::<IgnoredAny>(line).is_ok();
+    let first_two: Vec<&[u8]> = filled_lines(bytes).take(2).map(|(_, line)| line).collect();
+    first_two.len() == 2 && first_two.iter().any(|line| whole(line))
 }
 
 /// A JSON array of events or findings.
@@ -63,59 +89,65 @@ fn array(source: &str, bytes: &[u8]) -> Vec<Document> {
     }
 }
 
-/// One document, or several one after the other (JSON lines).
+/// JSON lines: each line on its own, so that a broken line is reported and
+/// the others are still decided.
+fn json_lines(source: &str, bytes: &[u8]) -> Vec<Document> {
+    filled_lines(bytes)
+        .map(|(number, line)| Document {
+            at: format!("{source}:{number}"),
+            event: Event::parse(line).map_err(|e| e.to_string()),
+        })
+        .collect()
+}
+
+/// One document, or several pretty-printed ones one after the other.
 fn sequence(source: &str, bytes: &[u8]) -> Vec<Document> {
     // Find where each document ends without building it; each is then
     // parsed from its own bytes, on the typed fast path.
     let mut spans = Vec::new();
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
     let mut begin = 0;
-    let mut broken = false;
+    let mut broken = None;
     while let Some(next) = stream.next() {
-        if next.is_err() {
-            broken = true;
+        if let Err(error) = next {
+            broken = Some(error);
             break;
         }
         let end = stream.byte_offset();
-        spans.push((begin, end));
+        let first = bytes[begin..end]
+            .iter()
+            .position(|b| !is_json_whitespace(*b))
+            .map_or(begin, |offset| begin + offset);
+        spans.push((first, end));
         begin = end;
     }
-    let lines = || {
-        bytes
-            .split(|b| *b == b'\n')
-            .enumerate()
-            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
-    };
-    if broken && lines().nth(1).is_some() {
-        // JSON lines with a broken line: every line on its own, so that
-        // the others are still decided.
-        return lines()
-            .map(|(index, line)| Document {
-                at: format!("{source}:{}", index + 1),
-                event: Event::parse(line).map_err(|e| e.to_string()),
-            })
-            .collect();
-    }
-    if broken || spans.len() == 1 {
+    if spans.is_empty() || (spans.len() == 1 && broken.is_none()) {
+        // One document: its error is the typed parser's, with the path.
         return vec![Document {
             at: source.to_owned(),
             event: Event::parse(bytes).map_err(|e| e.to_string()),
         }];
     }
-    spans
+    let line_of = |offset: usize| bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+    let mut documents: Vec<Document> = spans
         .into_iter()
-        .map(|(begin, end)| {
-            let first = bytes[begin..end]
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .map_or(begin, |offset| begin + offset);
-            let line = bytes[..first].iter().filter(|b| **b == b'\n').count() + 1;
-            Document {
-                at: format!("{source}:{line}"),
-                event: Event::parse(&bytes[begin..end]).map_err(|e| e.to_string()),
-            }
+        .map(|(first, end)| Document {
+            at: format!("{source}:{}", line_of(first)),
+            event: Event::parse(&bytes[first..end]).map_err(|e| e.to_string()),
         })
-        .collect()
+        .collect();
+    if let Some(error) = broken {
+        // Nothing after a syntax error can be trusted to start a document.
+        let broken_at = bytes[begin..]
+            .iter()
+            .position(|b| !is_json_whitespace(*b))
+            .map_or(begin, |offset| begin + offset);
+        documents.push(Document {
+            at: format!("{source}:{}", line_of(broken_at)),
+            event: Err(format!("not JSON, and nothing after it is read: {error}")),
+        });
+    }
+    documents
 }
 
 /// What a run decided, counted.
@@ -247,15 +279,55 @@ mod tests {
     fn a_broken_line_is_reported_and_the_others_still_parse() {
         let line = one_line(FINDING);
         let missing_title = line.replace(r#""Title": "t", "#, "");
-        let input = format!("{line}\n{{\"Id\": \n{missing_title}\n");
+        let input = format!("{line}\r\n{{\"Id\": \r\n{missing_title}\r\n");
+        // A broken first line too.
+        let first_broken = documents("b.jsonl", format!("{{\"Id\": \n{line}\n").as_bytes());
+        assert_eq!(first_broken.len(), 2);
+        assert!(first_broken[1].event.is_ok());
         let documents = documents("b.jsonl", input.as_bytes());
-        assert_eq!(documents.len(), 3);
-        assert_eq!(documents[0].at, "b.jsonl:1");
+        let at: Vec<&str> = documents.iter().map(|d| d.at.as_str()).collect();
+        assert_eq!(at, ["b.jsonl:1", "b.jsonl:2", "b.jsonl:3"]);
         assert!(documents[0].event.is_ok());
         let broken = documents[1].event.as_ref().unwrap_err();
-        assert!(broken.contains("EOF") || broken.contains("end"), "{broken}");
+        assert!(broken.contains("EOF"), "{broken}");
         let missing = documents[2].event.as_ref().unwrap_err();
-        assert!(missing.contains("Title"), "{missing}");
+        assert!(missing.starts_with("Title: missing field"), "{missing}");
+    }
+
+    #[test]
+    fn a_broken_pretty_document_is_one_error_with_its_position() {
+        let pretty = FINDING.replace(r#""Title": "t","#, r#""Title": "t",,"#);
+        let alone = documents("f.json", pretty.as_bytes());
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].at, "f.json");
+        let error = alone[0].event.as_ref().unwrap_err();
+        assert!(error.contains("line 5"), "{error}");
+        // Several pretty documents: those before the break are kept, and
+        // the break is reported where it starts.
+        let input = format!("{FINDING}\n{pretty}\n{FINDING}");
+        let documents = documents("f.json", input.as_bytes());
+        let at: Vec<&str> = documents.iter().map(|d| d.at.as_str()).collect();
+        assert_eq!(at, ["f.json:1", "f.json:7"]);
+        assert!(documents[0].event.is_ok());
+        let error = documents[1].event.as_ref().unwrap_err();
+        assert!(
+            error.starts_with("not JSON, and nothing after it is read"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn pretty_documents_one_after_the_other_are_named_by_their_first_line() {
+        let second = FINDING.replace("f-1", "f-2");
+        let input = format!("\u{feff}{FINDING}\n\n{second}\n");
+        let documents = documents("two.json", input.as_bytes());
+        assert_eq!(
+            ids(&documents),
+            [
+                ("two.json:1".to_owned(), Some("f-1".to_owned())),
+                ("two.json:8".to_owned(), Some("f-2".to_owned())),
+            ]
+        );
     }
 
     #[test]

@@ -116,8 +116,12 @@ async fn process(args: &Args, out: &mut dyn Write) -> Result<batch::Summary, Fai
     }
     if args.aws {
         let mut settings = LambdaSettings::from_env().map_err(|e| Failure::Input(e.to_string()))?;
+        // --config and --settings replace SOAR_CONFIG and SOAR_INCIDENT_SETTINGS.
         if args.config.is_some() {
             settings.config = config;
+        }
+        if args.settings.is_some() {
+            settings.incident = incidents;
         }
         let sdk = load_sdk_config(&settings.config.aws_retry).await;
         let deployment = Deployment::new(settings, sdk);

@@ -179,7 +179,7 @@ impl fmt::Display for EventKind {
 }
 
 impl Event {
-    /// Parses an EventBridge event or a bare ASFF finding.
+    /// Parses an EventBridge event or a bare ASFF or OCSF finding.
     ///
     /// ```
     /// use soar_asff::{Event, EventKind};
@@ -354,6 +354,7 @@ impl<'de, D: Deserialize<'de>> Deserialize<'de> for Envelope<D> {
                     }
                 }
                 let detail = detail.ok_or_else(|| de::Error::missing_field("detail"))?;
+                envelope.check_header().map_err(de::Error::custom)?;
                 Ok(envelope.with_detail(detail))
             }
         }
@@ -362,6 +363,34 @@ impl<'de, D: Deserialize<'de>> Deserialize<'de> for Envelope<D> {
 }
 
 impl Envelope<()> {
+    /// Refuses an envelope whose `time` is not a string or whose
+    /// `resources` is not a list of strings, naming the member. (A bare
+    /// OCSF finding has its own `time` and `resources`, of other types, so
+    /// the first pass keeps them in `extra` until it knows which this is.)
+    fn check_header(&self) -> Result<(), Error> {
+        let wrong = |member: &str, error: Error| match error {
+            Error::Json(mut json) => {
+                json.path = member.to_owned();
+                Error::Json(json)
+            }
+            other => other,
+        };
+        match self.extra.get("time") {
+            None | Some(Value::Null) => {}
+            Some(value) => {
+                crate::json::from_value::<String>(value.clone()).map_err(|e| wrong("time", e))?;
+            }
+        }
+        match self.extra.get("resources") {
+            None | Some(Value::Null) => {}
+            Some(value) => {
+                crate::json::from_value::<Vec<String>>(value.clone())
+                    .map_err(|e| wrong("resources", e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads one member other than `detail` into the header or `extra`.
     fn read_header_or_extra<'de, A: MapAccess<'de>>(
         &mut self,
@@ -378,35 +407,33 @@ impl Envelope<()> {
             // An envelope's `time` is a string and its `resources` a list
             // of ARNs; a bare OCSF finding has an integer `time` and a list
             // of resource objects, which are kept in `extra` for it.
-            "time" => {
+            // (`Envelope::check_header` refuses them in an envelope.)
+            "time" | "resources" => {
                 let value: Value = map.next_value()?;
-                return match value {
-                    Value::String(time) if self.time.is_none() => {
-                        self.time = Some(time);
-                        Ok(())
-                    }
-                    Value::String(_) => Err(de::Error::duplicate_field("time")),
-                    other => insert_extra(&mut self.extra, key, other),
+                let seen = match &*key.0 {
+                    "time" => self.time.is_some(),
+                    _ => self.resources.is_some(),
                 };
-            }
-            "resources" => {
-                let value: Value = map.next_value()?;
-                let arns = value.as_array().and_then(|items| {
-                    items
-                        .iter()
-                        .map(|item| item.as_str().map(str::to_owned))
-                        .collect::<Option<Vec<String>>>()
-                });
-                return match arns {
-                    Some(_) if self.resources.is_some() => {
-                        Err(de::Error::duplicate_field("resources"))
+                if seen || self.extra.contains_key(&*key.0) {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate member `{}`",
+                        &*key.0
+                    )));
+                }
+                match (&*key.0, value) {
+                    ("time", Value::String(time)) => self.time = Some(time),
+                    ("resources", Value::Array(items)) if items.iter().all(Value::is_string) => {
+                        let arns = items.into_iter().filter_map(|item| match item {
+                            Value::String(arn) => Some(arn),
+                            _ => None,
+                        });
+                        self.resources = Some(arns.collect());
                     }
-                    Some(arns) => {
-                        self.resources = Some(arns);
-                        Ok(())
+                    (_, other) => {
+                        self.extra.insert(key.0.into_owned(), other);
                     }
-                    None => insert_extra(&mut self.extra, key, value),
-                };
+                }
+                return Ok(());
             }
             _ => {
                 let value: Value = map.next_value()?;
@@ -461,7 +488,7 @@ impl<'de> Visitor<'de> for RawEventVisitor {
     type Value = RawEvent;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an EventBridge event or an ASFF finding (a JSON object)")
+        f.write_str("an EventBridge event or an ASFF or OCSF finding (a JSON object)")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawEvent, A::Error> {
@@ -505,6 +532,9 @@ impl<'de> Visitor<'de> for RawEventVisitor {
 impl RawEvent {
     fn into_event(self) -> Result<Event, Error> {
         let RawEvent { envelope, detail } = self;
+        if !matches!(detail, Detail::Missing) {
+            envelope.check_header()?;
+        }
         let typed = match detail {
             Detail::Typed(typed) => typed,
             Detail::Buffered(value) => return Self::convert_buffered(envelope, value),
