@@ -74,14 +74,25 @@ cargo test --workspace --all-features --locked
 step "cargo package: the published crates build, document and test from their packages"
 published=(soar-asff soar-core soar-remediate soar-incident)
 nodebug=(--config 'profile.dev.package."*".debug=false')
-cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
-# Where cargo put the packages, and their version, as cargo says.
+# Where cargo puts the packages, and their version, as cargo says.
 read -r target version < <(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
 import json, sys
 meta = json.load(sys.stdin)
 print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p["name"] == "soar-asff"))')
 : "${version:?cannot read the version of the published crates}"
 unpacked="$target/package"
+# Verification unpacks each package from cargo's registry of the workspace's
+# unpublished crates into CARGO_HOME, and reuses an earlier unpacking of the
+# same version: remove those, or a second run verifies against stale sources.
+for crate in "${published[@]}"; do
+  for stale in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$crate-$version"; do
+    case "$stale" in
+      */index.crates.io-*) ;;
+      *) rm -rf "$stale" ;;
+    esac
+  done
+done
+cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
 # Each package documented alone, with its soar dependencies taken from the
 # other packages (not crates.io, where this version may not be yet). Default
 # features: the per-feature docs are checked by the workspace's `cargo doc
