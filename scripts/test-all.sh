@@ -80,7 +80,12 @@ import json, sys
 meta = json.load(sys.stdin)
 print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p["name"] == "soar-asff"))')
 : "${version:?cannot read the version of the published crates}"
-unpacked="$target/package"
+# Cargo takes a registry crate's build to be current for its version, so the
+# packages are verified in a target directory of their own, where soar's
+# crates are always rebuilt (nothing else is shared with the builds above,
+# whose features differ).
+verify_target="$target/package-verify"
+unpacked="$verify_target/package"
 # Verification unpacks each package from cargo's registry of the workspace's
 # unpublished crates into CARGO_HOME, and reuses an earlier unpacking of the
 # same version: remove those, or a second run verifies against stale sources.
@@ -92,7 +97,9 @@ for crate in "${published[@]}"; do
     esac
   done
 done
-cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
+rm -rf "$verify_target"/debug/.fingerprint/soar-*
+CARGO_TARGET_DIR="$verify_target" \
+  cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --locked "${nodebug[@]}"
 # Each package documented alone, with its soar dependencies taken from the
 # other packages (not crates.io, where this version may not be yet). Default
 # features: the per-feature docs are checked by the workspace's `cargo doc
