@@ -84,7 +84,9 @@ print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p
 # packages are verified in a target directory of their own, where soar's
 # crates are always rebuilt (nothing else is shared with the builds above,
 # whose features differ).
-verify_target="$target/package-verify"
+# (Its name ends in `target`: cargo looks for no workspace above a
+# `target/package` directory, where the packages are unpacked.)
+verify_target="$target/verify/target"
 unpacked="$verify_target/package"
 # Verification unpacks each package from cargo's registry of the workspace's
 # unpublished crates into CARGO_HOME, and reuses an earlier unpacking of the
