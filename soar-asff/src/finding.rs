@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::arn::{is_account_id, Arn};
+use crate::arn::is_account_id;
 use crate::compliance::{Compliance, ComplianceStatus};
 use crate::error::Error;
 use crate::json::parse_json;
@@ -253,15 +253,7 @@ impl Finding {
     /// `security-control/EC2.2`. `None` for findings that are not control
     /// checks (GuardDuty, Inspector, Access Analyzer, ...).
     pub fn control_id(&self) -> Option<&str> {
-        let from_compliance = self
-            .compliance
-            .as_ref()
-            .and_then(|c| c.security_control_id.as_deref());
-        from_compliance
-            .or_else(|| self.product_field("ControlId"))
-            .or_else(|| self.product_field("RuleId"))
-            .or_else(|| control_id_from_generator(&self.generator_id))
-            .filter(|id| !id.is_empty())
+        self.view().control_id()
     }
 
     /// A `ProductFields` entry.
@@ -280,13 +272,13 @@ impl Finding {
     /// The severity label, derived from `Severity.Normalized` when the label
     /// is missing; `None` without a `Severity`.
     pub fn severity_label(&self) -> Option<SeverityLabel> {
-        self.severity.as_ref()?.effective_label()
+        self.view().severity_label()
     }
 
     /// The normalized severity (0..=100), derived from the label when the
     /// score is missing; `None` without a `Severity`.
     pub fn normalized_severity(&self) -> Option<i32> {
-        self.severity.as_ref()?.effective_normalized()
+        self.view().normalized_severity()
     }
 
     /// The finding types, `namespace/category/classifier`: empty when the
@@ -314,43 +306,20 @@ impl Finding {
     /// first resource's ARN, or `AwsAccountId` when the ARN has none (an S3
     /// bucket) or the resource ID is not an ARN.
     pub fn resource_account_id(&self) -> &str {
-        self.primary_resource()
-            .and_then(|r| r.arn())
-            .and_then(|arn| arn.account_id())
-            .unwrap_or(&self.aws_account_id)
+        self.view().resource_account_id()
     }
 
     /// The Region of the finding's resource: the first resource's `Region`
     /// or ARN Region, then the finding's `Region`, then the Region in the
     /// finding's `ProductArn`.
     pub fn resource_region(&self) -> Option<&str> {
-        self.primary_resource()
-            .and_then(Resource::region)
-            .or(self.region.as_deref())
-            .or_else(|| {
-                Arn::parse(&self.product_arn)
-                    .ok()
-                    .map(|arn| arn.region)
-                    .filter(|region| !region.is_empty())
-            })
+        self.view().resource_region()
     }
 
     /// Whether `AwsAccountId` is a well-formed 12-digit account ID.
     pub fn has_valid_account_id(&self) -> bool {
         is_account_id(&self.aws_account_id)
     }
-}
-
-/// The control ID at the end of a standards generator ID.
-fn control_id_from_generator(generator_id: &str) -> Option<&str> {
-    if let Some(id) = generator_id.strip_prefix("security-control/") {
-        return Some(id);
-    }
-    // Standards generators carry a version segment: `<standard>/v/<version>/<control>`.
-    if generator_id.contains("/v/") {
-        return generator_id.rsplit('/').next();
-    }
-    None
 }
 
 #[cfg(test)]
@@ -383,7 +352,7 @@ mod tests {
         ];
         for (generator, expected) in cases {
             assert_eq!(
-                control_id_from_generator(generator),
+                crate::view::control_id_from_generator(generator),
                 expected,
                 "{generator}"
             );

@@ -1,7 +1,6 @@
 //! Parsing and writing with located errors.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, JsonError};
 
@@ -13,11 +12,23 @@ const ROOT: &str = ".";
 /// The first attempt runs at full speed with no path tracking. Only when it
 /// fails is the input parsed again through `serde_path_to_error`, to find
 /// where.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|fast_error| locate::<T>(bytes, fast_error))
+pub(crate) fn parse_json<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Error> {
+    let fast = match as_text(bytes) {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_slice(bytes),
+    };
+    fast.map_err(|fast_error| locate::<T>(bytes, fast_error))
 }
 
-fn locate<T: DeserializeOwned>(bytes: &[u8], fast_error: serde_json::Error) -> Error {
+/// `bytes` as text, when it is UTF-8. Checking the whole input at once (a
+/// fast, word-at-a-time pass) spares serde_json from checking each string
+/// as it reads it, which is a tenth of the time of a typed parse. Input
+/// that is not UTF-8 is read as bytes, so that the error says where.
+pub(crate) fn as_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
+fn locate<'de, T: Deserialize<'de>>(bytes: &'de [u8], fast_error: serde_json::Error) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let located = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Err(error) => JsonError::new(error.path().to_string(), error.inner()),
@@ -31,7 +42,7 @@ fn locate<T: DeserializeOwned>(bytes: &[u8], fast_error: serde_json::Error) -> E
 }
 
 /// Converts an already parsed `serde_json::Value` into `T`.
-pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+pub(crate) fn from_value<'de, T: Deserialize<'de>>(value: serde_json::Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(value)
         .map_err(|error| JsonError::new(error.path().to_string(), error.inner()).into())
 }

@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod arn;
+mod check;
 mod compliance;
 mod error;
 mod event;
@@ -12,6 +13,7 @@ mod object;
 mod resource;
 mod severity;
 mod threat;
+mod view;
 mod vulnerability;
 mod workflow;
 
@@ -46,6 +48,9 @@ pub use severity::{Severity, SeverityLabel};
 pub use threat::{
     Action, Malware, Network, NetworkPathComponent, PortRange, Process, Threat,
     ThreatIntelIndicator,
+};
+pub use view::{
+    FindingView, LazyEvent, LazyFinding, ResourceView, PRODUCT_FIELDS, USER_DEFINED_FIELDS,
 };
 pub use vulnerability::{PatchSummary, Vulnerability};
 pub use workflow::{Note, RecordState, VerificationState, Workflow, WorkflowState, WorkflowStatus};

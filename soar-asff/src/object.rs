@@ -128,6 +128,59 @@ macro_rules! asff_object {
             }
         }
 
+        impl $name {
+            /// Checks a map as this object without building it (see
+            /// [`crate::check`]), the same members accepted and refused as
+            /// by `Deserialize`. `capture` is offered each member first,
+            /// with its key and, for a typed member, its name: it returns
+            /// `Some(is_set)` when it deserialised the value itself
+            /// (`is_set`: not `null`), `None` to have it checked.
+            pub(crate) fn check_with<'de, A: ::serde::de::MapAccess<'de>>(
+                mut map: A,
+                mut capture: impl FnMut(&$crate::object::Key<'de>, Option<&'static str>, &mut A) -> Result<Option<bool>, A::Error>,
+            ) -> Result<(), A::Error> {
+                $(let mut $field = false;)*
+                let mut unknown = $crate::check::UnknownKeys::default();
+                while let Some(key) = map.next_key::<$crate::object::Key<'de>>()? {
+                    match &*key.0 {
+                        $($key => {
+                            if $field {
+                                return Err(<A::Error as ::serde::de::Error>::duplicate_field($key));
+                            }
+                            $field = match capture(&key, Some($key), &mut map)? {
+                                Some(is_set) => is_set,
+                                None => asff_object!(@check $kind map $ty),
+                            };
+                        })*
+                        _ => {
+                            if capture(&key, None, &mut map)?.is_none() {
+                                map.next_value::<$crate::check::Checked<::serde_json::Value>>()?;
+                            }
+                            unknown.insert(key)?;
+                        }
+                    }
+                }
+                $(asff_object!(@check_finish $kind $key $field A);)*
+                Ok(())
+            }
+        }
+
+        impl $crate::check::Check for $name {
+            fn check<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+                struct CheckVisitor;
+                impl<'de> ::serde::de::Visitor<'de> for CheckVisitor {
+                    type Value = ();
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                        $name::check_with(map, |_, _, _| Ok(None))
+                    }
+                }
+                deserializer.deserialize_map(CheckVisitor)
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct ObjectVisitor;
@@ -193,6 +246,21 @@ macro_rules! asff_object {
         }
     };
 
+    (@check required $map:ident $ty:ty) => {{
+        $map.next_value::<$crate::check::Checked<$ty>>()?;
+        true
+    }};
+    (@check optional $map:ident $ty:ty) => {
+        $map.next_value::<Option<$crate::check::Checked<$ty>>>()?.is_some()
+    };
+
+    (@check_finish required $key:literal $field:ident $access:ident) => {
+        if !$field {
+            return Err(<$access::Error as ::serde::de::Error>::missing_field($key));
+        }
+    };
+    (@check_finish optional $key:literal $field:ident $access:ident) => {};
+
     (@finish required $key:literal $field:ident $access:ident) => {
         match $field {
             Some(value) => value,
@@ -254,6 +322,13 @@ macro_rules! asff_enum {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        // A unit enum owns no heap memory: its own `Deserialize` checks it.
+        impl $crate::check::Check for $name {
+            fn check<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+                <$name as ::serde::Deserialize<'de>>::deserialize(deserializer).map(drop)
             }
         }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::arn::Arn;
 use crate::object::asff_object;
+use crate::view::ResourceView;
 
 asff_object! {
     /// One resource that a finding concerns.
@@ -46,19 +47,13 @@ impl Resource {
     /// The account that owns the resource, from its ARN. `None` for ARNs
     /// without an account (S3 buckets) and for identifiers that are not ARNs.
     pub fn account_id(&self) -> Option<&str> {
-        self.arn()
-            .map(|arn| arn.account)
-            .filter(|account| !account.is_empty())
+        ResourceView::from(self).account_id()
     }
 
     /// The resource's Region: the `Region` member, or failing that the
     /// Region in its ARN.
     pub fn region(&self) -> Option<&str> {
-        self.region.as_deref().or_else(|| {
-            self.arn()
-                .map(|arn| arn.region)
-                .filter(|region| !region.is_empty())
-        })
+        ResourceView::from(self).region()
     }
 
     /// The value of a resource tag, if the producer reported it.

@@ -18,9 +18,12 @@ mod cloudwatch;
 mod guardduty;
 mod securityhub;
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
-use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -30,9 +33,11 @@ pub use cloudwatch::{AlarmConfiguration, AlarmState, AlarmStateChange, AlarmStat
 pub use guardduty::GuardDutyFinding;
 pub use securityhub::SecurityHubDetail;
 
+use crate::check::Checked;
 use crate::error::Error;
 use crate::object::{insert_extra, Extra, Key};
-use crate::{ocsf, Finding};
+use crate::view::{is_json_whitespace, offset_in, Captured, FindingSeed, Str};
+use crate::{ocsf, Finding, LazyEvent, LazyFinding};
 
 /// `detail-type` of findings that Security Hub imported or updated.
 pub const SECURITY_HUB_IMPORTED: &str = "Security Hub Findings - Imported";
@@ -451,6 +456,165 @@ impl Envelope<()> {
     }
 }
 
+/// What follows a member of the envelope or of its `detail`: nothing, a
+/// member whose key starts at this offset of the text, or one whose key was
+/// written with escapes (and so cannot be located).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Nothing,
+    At(usize),
+    Unknown,
+}
+
+impl Next {
+    fn of(base: &str, key: &Key<'_>) -> Next {
+        match &key.0 {
+            Cow::Borrowed(key) => offset_in(base, key).map_or(Next::Unknown, Next::At),
+            Cow::Owned(_) => Next::Unknown,
+        }
+    }
+}
+
+/// A Security Hub detail read by [`parse_lazy`]: its findings checked and
+/// read where they are, and what follows them.
+struct LazyDetail {
+    findings: Vec<Captured>,
+    after_findings: Next,
+}
+
+/// Reads a Security Hub detail in `.0`, the event's text: its members
+/// checked as `SecurityHubDetail` checks them, its findings read by
+/// [`FindingSeed`].
+struct LazyDetailSeed<'b>(&'b str);
+
+impl<'de> DeserializeSeed<'de> for LazyDetailSeed<'_> {
+    type Value = LazyDetail;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<LazyDetail, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LazyDetailSeed<'_> {
+    type Value = LazyDetail;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SecurityHubDetail object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LazyDetail, A::Error> {
+        let base = self.0;
+        let mut detail = LazyDetail {
+            findings: Vec::new(),
+            after_findings: Next::Nothing,
+        };
+        let mut findings_read = false;
+        SecurityHubDetail::check_with(map, |key, member, map| {
+            if findings_read && detail.after_findings == Next::Nothing {
+                detail.after_findings = Next::of(base, key);
+            }
+            if member != Some("findings") {
+                return Ok(None);
+            }
+            detail.findings = map.next_value_seed(FindingsSeed(base))?;
+            findings_read = true;
+            Ok(Some(true))
+        })?;
+        Ok(detail)
+    }
+}
+
+/// `detail.findings`, each read by [`FindingSeed`].
+struct FindingsSeed<'b>(&'b str);
+
+impl<'de> DeserializeSeed<'de> for FindingsSeed<'_> {
+    type Value = Vec<Captured>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Captured>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FindingsSeed<'_> {
+    type Value = Vec<Captured>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Captured>, A::Error> {
+        let mut findings = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+        while let Some(finding) = seq.next_element_seed(FindingSeed::new(self.0))? {
+            findings.push(finding);
+        }
+        Ok(findings)
+    }
+}
+
+/// Where each finding of `detail.findings` is in `text`, from where its
+/// first key starts and what follows the findings, without parsing the text
+/// again.
+///
+/// JSON leaves nothing to guess between two findings (`}`, `,`, `{` and
+/// whitespace), after the last one (`]`, then `,` or the `}`s that close the
+/// detail and the event), or before a first key (`{` and whitespace), so
+/// each extent is found by reading back over exactly those characters.
+/// Anything else (a key written with escapes, which has no place in the
+/// text) gives `None`, and the caller parses the event the slow way.
+fn finding_extents(
+    text: &str,
+    first_keys: impl ExactSizeIterator<Item = Option<usize>>,
+    after_findings: Next,
+    after_detail: Next,
+) -> Option<Vec<Range<usize>>> {
+    let bytes = text.as_bytes();
+    let start_of = |first_key: Option<usize>| {
+        let quote = first_key?.checked_sub(1)?;
+        (bytes.get(quote) == Some(&b'"')).then_some(())?;
+        back_over(bytes, quote, b"{").map(|after_brace| after_brace - 1)
+    };
+    // Where the text after the last finding's `}` is known, and what comes
+    // between: the characters to read back over, nearest first.
+    let (after_last, between): (usize, &[u8]) = match (after_findings, after_detail) {
+        (Next::At(key), _) => (key.checked_sub(1)?, b",]}"),
+        (Next::Nothing, Next::At(key)) => (key.checked_sub(1)?, b",}]}"),
+        (Next::Nothing, Next::Nothing) => (bytes.len(), b"}}]}"),
+        (Next::Unknown, _) | (Next::Nothing, Next::Unknown) => return None,
+    };
+    // Each finding ends where the next one's start, read back over `,`
+    // and `}`, says; the last where the text after them does.
+    let mut extents: Vec<Range<usize>> = Vec::with_capacity(first_keys.len());
+    for first_key in first_keys {
+        let start = start_of(first_key)?;
+        if let Some(previous) = extents.last_mut() {
+            previous.end = back_over(bytes, start, b",}")?;
+        }
+        extents.push(start..start);
+    }
+    if let Some(last) = extents.last_mut() {
+        last.end = back_over(bytes, after_last, between)?;
+    }
+    extents
+        .iter()
+        .all(|extent| extent.start < extent.end)
+        .then_some(extents)
+}
+
+/// Reads back from `bytes[..at]` over JSON whitespace and each of
+/// `expected` in turn; the offset just after the last one read.
+fn back_over(bytes: &[u8], mut at: usize, expected: &[u8]) -> Option<usize> {
+    for &wanted in expected {
+        while at > 0 && is_json_whitespace(bytes[at - 1]) {
+            at -= 1;
+        }
+        if at == 0 || bytes[at - 1] != wanted {
+            return None;
+        }
+        at -= 1;
+    }
+    Some(at + 1)
+}
+
 /// A detail parsed in the same pass as its envelope.
 enum TypedDetail {
     SecurityHub(SecurityHubDetail),
@@ -526,6 +690,175 @@ impl<'de> Visitor<'de> for RawEventVisitor {
             };
         }
         Ok(RawEvent { envelope, detail })
+    }
+}
+
+/// [`LazyEvent::parse`]: a Security Hub event's findings, or a bare
+/// finding, checked and read in place, in one pass; anything else, or
+/// anything the fast path does not take, is parsed by [`Event::parse`],
+/// whose errors are the ones to report.
+pub(crate) fn parse_lazy(bytes: &[u8]) -> Result<LazyEvent, Error> {
+    let parse = || Event::parse(bytes).map(LazyEvent::from);
+    let Some(text) = crate::json::as_text(bytes) else {
+        return parse();
+    };
+    let read = if starts_like_asff(text) {
+        bare_finding(text)
+    } else {
+        security_hub_event(text)
+    };
+    match read {
+        Some(event) => Ok(event),
+        None => parse(),
+    }
+}
+
+/// Whether the first key of `text` starts with a capital letter, as ASFF
+/// members do and EventBridge's envelope members do not.
+fn starts_like_asff(text: &str) -> bool {
+    let mut bytes = text.bytes().filter(|b| !is_json_whitespace(*b));
+    bytes.next() == Some(b'{')
+        && bytes.next() == Some(b'"')
+        && bytes.next().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+/// A bare ASFF finding read in place. `None` for anything `Event::parse`
+/// would not take as a bare ASFF finding, including one with a member of
+/// the envelope, which it reads (and checks) as the envelope's.
+fn bare_finding(text: &str) -> Option<LazyEvent> {
+    let finding = LazyFinding::from_text(text, |key| ENVELOPE_MEMBERS.contains(&key))?;
+    Some(LazyEvent::Findings {
+        kind: EventKind::Finding,
+        findings: vec![finding],
+    })
+}
+
+/// The members of an EventBridge envelope.
+const ENVELOPE_MEMBERS: [&str; 9] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
+
+/// A Security Hub event's findings read in place. `None` for any other
+/// event, and for an envelope that `Event::parse` might not take.
+fn security_hub_event(text: &str) -> Option<LazyEvent> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let event = deserializer
+        .deserialize_map(LazyEventVisitor { text })
+        .and_then(|event| deserializer.end().map(|()| event))
+        .ok()?;
+    let first_keys = event.detail.findings.iter().map(|f| f.first_key);
+    let extents = finding_extents(
+        text,
+        first_keys,
+        event.detail.after_findings,
+        event.after_detail,
+    )?;
+    let source = Arc::new(text.to_owned());
+    let findings = event
+        .detail
+        .findings
+        .into_iter()
+        .zip(extents)
+        .map(|(captured, extent)| LazyFinding::from_captured(&source, extent, captured))
+        .collect();
+    Some(LazyEvent::Findings {
+        kind: event.kind,
+        findings,
+    })
+}
+
+/// A Security Hub event read by [`LazyEventVisitor`].
+struct LazySecurityHubEvent {
+    kind: EventKind,
+    detail: LazyDetail,
+    after_detail: Next,
+}
+
+/// Reads a Security Hub event in place: its envelope checked, not built,
+/// by rules that take no more than `Event::parse` takes (a member twice,
+/// a header member of the wrong type, or any other kind of event is an
+/// error, and the caller falls back to `Event::parse`), and its detail by
+/// [`LazyDetailSeed`].
+struct LazyEventVisitor<'b> {
+    text: &'b str,
+}
+
+impl<'de> Visitor<'de> for LazyEventVisitor<'_> {
+    type Value = LazySecurityHubEvent;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Security Hub event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let not_taken = |why: &str| Err(de::Error::custom(why));
+        let mut seen = [false; ENVELOPE_MEMBERS.len()];
+        let mut kind = None;
+        let mut detail = None;
+        let mut after_detail = Next::Nothing;
+        let mut unknown = crate::check::UnknownKeys::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if detail.is_some() && after_detail == Next::Nothing {
+                after_detail = Next::of(self.text, &key);
+            }
+            let Some(member) = ENVELOPE_MEMBERS.iter().position(|m| *m == &*key.0) else {
+                if kind.is_none() {
+                    // Not an envelope, or not one in AWS's order.
+                    return not_taken("a member before detail-type");
+                }
+                map.next_value::<Checked<Value>>()?;
+                unknown.insert(key)?;
+                continue;
+            };
+            if std::mem::replace(&mut seen[member], true) {
+                return not_taken("a member twice");
+            }
+            match ENVELOPE_MEMBERS[member] {
+                "detail-type" => {
+                    let detail_type = map.next_value::<Str<'de>>()?;
+                    let this = EventKind::from_detail_type(&detail_type.0);
+                    if !matches!(
+                        this,
+                        EventKind::SecurityHubImported | EventKind::SecurityHubCustomAction
+                    ) {
+                        return not_taken("not a Security Hub event");
+                    }
+                    kind = Some(this);
+                }
+                "detail" => {
+                    if kind.is_none() {
+                        return not_taken("detail before detail-type");
+                    }
+                    detail = Some(map.next_value_seed(LazyDetailSeed(self.text))?);
+                }
+                // A string or null, as `Event::parse` takes them.
+                "time" => {
+                    map.next_value::<Option<Checked<String>>>()?;
+                }
+                "resources" => {
+                    map.next_value::<Option<Checked<Vec<String>>>>()?;
+                }
+                _ => {
+                    map.next_value::<Checked<String>>()?;
+                }
+            }
+        }
+        match (kind, detail) {
+            (Some(kind), Some(detail)) => Ok(LazySecurityHubEvent {
+                kind,
+                detail,
+                after_detail,
+            }),
+            _ => not_taken("no detail"),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 mod bad_input;
+mod lazy;
 mod round_trip;
 
 /// Asserts that `written` is JSON-equal to `original`.
