@@ -27,7 +27,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use soar_asff::{ComplianceStatus, Finding, RecordState, WorkflowStatus};
+use soar_asff::{ComplianceStatus, FindingView, RecordState, WorkflowStatus};
 
 use crate::account::AccountData;
 use crate::config::Config;
@@ -107,7 +107,11 @@ fn verdict<T>(decision: T, reason: impl Into<String>) -> Verdict<T> {
 /// Whether a ticket is open for a finding: the record store says so, or the
 /// finding carries `UserDefinedFields.TicketOpen = "Yes"`, which soar writes
 /// when it opens one.
-pub fn ticket_id_if_open(finding: &Finding, record_store_ticket: Option<&str>) -> Option<String> {
+pub fn ticket_id_if_open<'a>(
+    finding: impl Into<FindingView<'a>>,
+    record_store_ticket: Option<&str>,
+) -> Option<String> {
+    let finding = finding.into();
     if let Some(id) = record_store_ticket {
         return Some(id.to_owned());
     }
@@ -126,13 +130,18 @@ pub fn ticket_id_if_open(finding: &Finding, record_store_ticket: Option<&str>) -
 ///
 /// `open_ticket` is the ID of the finding's open ticket, if any (see
 /// [`ticket_id_if_open`]).
-pub fn decide(finding: &Finding, config: &Config, open_ticket: Option<&str>) -> Verdict<Decision> {
+pub fn decide<'a>(
+    finding: impl Into<FindingView<'a>>,
+    config: &Config,
+    open_ticket: Option<&str>,
+) -> Verdict<Decision> {
+    let finding = finding.into();
     if !config.enabled {
         return verdict(Decision::DoNothing, "soar is disabled in the configuration");
     }
     let workflow = finding.workflow_status();
     let compliance = finding.compliance_status();
-    let resolved_because = if finding.record_state == Some(RecordState::Archived) {
+    let resolved_because = if finding.record_state() == Some(RecordState::Archived) {
         Some("the finding is archived")
     } else if workflow == Some(WorkflowStatus::Suppressed) {
         Some("the finding is suppressed")
@@ -215,7 +224,11 @@ pub struct ControlVerdict {
 /// The failed-control chain. The first step that decides wins.
 ///
 /// The reason completes the sentence "control X fails: ...".
-pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> ControlVerdict {
+pub fn triage_failed_control<'a>(
+    finding: impl Into<FindingView<'a>>,
+    ctx: ControlContext<'_>,
+) -> ControlVerdict {
+    let finding = finding.into();
     let decided = |action, reason: String| ControlVerdict {
         verdict: verdict(action, reason),
         penalty: None,
@@ -301,19 +314,20 @@ pub fn triage_failed_control(finding: &Finding, ctx: ControlContext<'_>) -> Cont
 }
 
 /// The facts suppression rules test, from a finding and its account.
-pub fn facts(finding: &Finding, account: &AccountData) -> Facts {
+pub fn facts<'a>(finding: impl Into<FindingView<'a>>, account: &'a AccountData) -> Facts<'a> {
+    let finding = finding.into();
     let resource = finding.primary_resource();
     Facts {
-        account_id: Some(finding.resource_account_id().to_owned()),
-        region: finding.resource_region().map(str::to_owned),
-        client: account.client.clone(),
-        environment: account.environment.clone(),
-        organizational_unit: account.organizational_unit.clone(),
-        project_name: account.project.clone(),
-        team: account.team.clone(),
-        policy_name: finding.control_id().map(str::to_owned),
-        resource_type: resource.map(|r| r.resource_type.clone()),
-        resource_tags: resource.and_then(|r| r.tags.clone()).unwrap_or_default(),
+        account_id: Some(finding.resource_account_id()),
+        region: finding.resource_region(),
+        client: account.client.as_deref(),
+        environment: account.environment.as_deref(),
+        organizational_unit: account.organizational_unit.as_deref(),
+        project_name: account.project.as_deref(),
+        team: account.team.as_deref(),
+        policy_name: finding.control_id(),
+        resource_type: resource.map(|r| r.resource_type()),
+        resource_tags: resource.and_then(|r| r.tags()),
     }
 }
 
@@ -321,7 +335,7 @@ pub fn facts(finding: &Finding, account: &AccountData) -> Facts {
 mod tests {
     use std::collections::BTreeMap;
 
-    use soar_asff::{Compliance, Resource, Severity, SeverityLabel, Workflow};
+    use soar_asff::{Compliance, Finding, Resource, Severity, SeverityLabel, Workflow};
 
     use super::*;
 
@@ -609,14 +623,18 @@ mod tests {
 
     #[test]
     fn facts_come_from_finding_and_account() {
-        let facts = facts(&control_finding(ComplianceStatus::Failed), &account());
-        assert_eq!(facts.policy_name.as_deref(), Some("S3.2"));
-        assert_eq!(facts.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(facts.team.as_deref(), Some("payments"));
+        let (finding, account) = (control_finding(ComplianceStatus::Failed), account());
+        let facts = facts(&finding, &account);
+        assert_eq!(facts.policy_name, Some("S3.2"));
+        assert_eq!(facts.region, Some("eu-west-1"));
+        assert_eq!(facts.team, Some("payments"));
         assert_eq!(
-            facts.resource_tags.get("owner").map(String::as_str),
+            facts
+                .resource_tags
+                .and_then(|tags| tags.get("owner"))
+                .map(String::as_str),
             Some("alice")
         );
-        assert_eq!(facts.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(facts.account_id, Some("111122223333"));
     }
 }

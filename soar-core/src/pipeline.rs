@@ -17,13 +17,13 @@
 
 use std::collections::BTreeSet;
 
-use soar_asff::{Finding, WorkflowStatus};
+use soar_asff::{LazyFinding, WorkflowStatus};
 
 use crate::config::Config;
 use crate::decide::{decide, ticket_id_if_open, triage_failed_control, ControlContext, Decision};
 use crate::error::Error;
 use crate::ports::{AccountDirectory, FindingRef, FindingUpdate, FindingUpdater, RecordStore};
-use crate::preprocess::{reassign_account, reclassify_health};
+use crate::preprocess::{reassigned, reassignment_owner, reclassify_health};
 use crate::scoring::{penalty, NormalizedEvent, ThreatScorer};
 use crate::scratchpad::Scratchpad;
 use crate::time::Timestamp;
@@ -91,10 +91,14 @@ impl<'a> Pipeline<'a> {
 
     /// Decides what one finding needs.
     ///
+    /// The finding may be a [`soar_asff::Finding`] or a [`LazyFinding`]
+    /// (the findings of [`soar_asff::LazyEvent::parse`]): a lazy one is
+    /// decided without being built, unless a preprocessor must copy it.
+    ///
     /// # Errors
     /// None today: failed lookups degrade instead. The `Result` leaves room
     /// for ports whose failure must stop the run.
-    pub async fn process(&self, finding: Finding) -> Result<Scratchpad, Error> {
+    pub async fn process(&self, finding: impl Into<LazyFinding>) -> Result<Scratchpad, Error> {
         let mut pad = Scratchpad::new(finding);
         if self.config.enabled && self.preprocess(&mut pad).await {
             return Ok(pad);
@@ -120,7 +124,7 @@ impl<'a> Pipeline<'a> {
     async fn preprocess(&self, pad: &mut Scratchpad) -> bool {
         if let Some(label) = reclassify_health(&pad.finding, self.config) {
             let update = FindingUpdate {
-                findings: vec![FindingRef::from(&pad.finding)],
+                findings: vec![FindingRef::from(pad.finding.view())],
                 severity: Some(label),
                 note: Some("soar: AWS Health notifications are informational".to_owned()),
                 ..FindingUpdate::default()
@@ -147,9 +151,12 @@ impl<'a> Pipeline<'a> {
         if !self.config.reassign_accounts {
             return false;
         }
-        let Some(reassignment) = reassign_account(&pad.finding) else {
+        let Some(owner) = reassignment_owner(&pad.finding).map(str::to_owned) else {
             return false;
         };
+        // The copy to import is built from the JSON, and the finding itself
+        // is not: the run ends here.
+        let reassignment = reassigned(pad.finding.to_finding(), owner);
         let imported = self
             .ports
             .updater
@@ -187,19 +194,23 @@ impl<'a> Pipeline<'a> {
     }
 
     async fn look_up(&self, pad: &mut Scratchpad) {
-        let account_id = pad.account.id.clone();
-        match self.ports.accounts.account(&account_id).await {
+        match self.ports.accounts.account(&pad.account.id).await {
             Ok(account) => pad.account = account,
             Err(error) => self.degrade(pad, "look up the account", &error.to_string()),
         }
-        match self.ports.records.open_ticket(&pad.finding.id).await {
+        match self
+            .ports
+            .records
+            .open_ticket(pad.finding.view().id())
+            .await
+        {
             Ok(ticket) => pad.db.ticket = ticket,
             Err(error) => self.degrade(pad, "look up the open ticket", &error.to_string()),
         }
     }
 
     fn handle_failed_control(&self, pad: &mut Scratchpad) {
-        let control = pad.finding.control_id();
+        let control = pad.finding.view().control_id();
         let remediable = control.is_some_and(|id| self.ports.remediable.is_remediable(id));
         let destructive = control.is_some_and(|id| self.ports.remediable.is_destructive(id));
         let ctx = ControlContext {
@@ -231,18 +242,17 @@ impl<'a> Pipeline<'a> {
             .environments
             .classify(pad.account.environment.as_deref());
         pad.penalty_score = Some(penalty(
-            pad.finding.normalized_severity().unwrap_or(0),
+            pad.finding.view().normalized_severity().unwrap_or(0),
             environment,
         ));
-        let event = soar_asff::Event::Finding(Box::new(pad.finding.clone()));
-        let normalized = NormalizedEvent::from_event(&event);
+        let normalized = NormalizedEvent::from_finding(&pad.finding);
         let score = self.ports.scorer.score(&normalized).await;
         pad.triage = Some(self.config.triage.triage(&normalized, score));
     }
 
     /// Notes a step that failed and was skipped, so the run goes on.
     fn degrade(&self, pad: &mut Scratchpad, step: &str, error: &str) {
-        tracing::warn!(finding = %pad.finding.id, step, error, "step failed; continuing without it");
+        tracing::warn!(finding = %pad.finding.view().id(), step, error, "step failed; continuing without it");
         let note = format!("Could not {step}: {error}.");
         if pad.messages.actions_taken == crate::scratchpad::Messages::default().actions_taken {
             pad.messages.actions_taken = note;
@@ -256,7 +266,7 @@ impl<'a> Pipeline<'a> {
 /// Hub, if it needs one: SUPPRESSED for suppressions, RESOLVED after a
 /// remediation, NOTIFIED with the ticket's ID when a ticket is opened.
 pub fn workflow_update(pad: &Scratchpad, ticket_id: Option<&str>) -> Option<FindingUpdate> {
-    let findings = vec![FindingRef::from(&pad.finding)];
+    let findings = vec![FindingRef::from(pad.finding.view())];
     let reason = pad.decision_reason.clone();
     if pad.actions.suppress_finding {
         return Some(FindingUpdate {
@@ -294,6 +304,8 @@ pub fn workflow_update(pad: &Scratchpad, ticket_id: Option<&str>) -> Option<Find
 
 #[cfg(test)]
 mod tests {
+    use soar_asff::Finding;
+
     use super::*;
 
     fn pad() -> Scratchpad {
@@ -363,5 +375,110 @@ mod tests {
     #[test]
     fn nothing_to_write_without_suppression_or_ticket() {
         assert_eq!(workflow_update(&pad(), None), None);
+    }
+
+    /// A finding of `account` with `generator`, `compliance` and a
+    /// resource `resource`, as the JSON Security Hub sends.
+    fn lazy(generator: &str, compliance: &str, resource: &str) -> LazyFinding {
+        let json = format!(
+            r#"{{"SchemaVersion": "2018-10-08", "Id": "f-{generator}",
+            "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
+            "GeneratorId": "{generator}", "AwsAccountId": "111122223333",
+            "CreatedAt": "2026-01-01T00:00:00Z", "UpdatedAt": "2026-01-01T00:00:00Z",
+            "Severity": {{"Label": "HIGH"}}, "Title": "t", "Description": "d",
+            {compliance}
+            "Resources": [{{"Type": "AwsS3Bucket", "Id": "{resource}", "Tags": {{"team": "data"}}}}]}}"#
+        );
+        let finding = LazyFinding::from_json(&json).unwrap();
+        assert!(!finding.is_built());
+        finding
+    }
+
+    #[tokio::test]
+    async fn a_lazy_finding_is_decided_without_being_built() {
+        use crate::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
+        let config = Config::from_json(
+            r#"{"suppress_when": ["resource_tag:team = ops"],
+                "auto_remediation": {"enabled": true, "controls": ["*"]}}"#,
+        )
+        .unwrap();
+        let accounts = StaticAccounts::new([crate::AccountData {
+            id: "111122223333".into(),
+            environment: Some("prod".into()),
+            ..crate::AccountData::default()
+        }]);
+        let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
+        let remediable: BTreeSet<String> = ["S3.8".to_owned()].into();
+        let pipeline = Pipeline::new(
+            &config,
+            Ports {
+                accounts: &accounts,
+                updater: &updater,
+                records: &records,
+                scorer: &crate::scoring::NoModel,
+                remediable: &remediable,
+            },
+        );
+        let bucket = "arn:aws:s3:::b";
+        let cases = [
+            (
+                lazy(
+                    "security-control/S3.8",
+                    r#""Compliance": {"Status": "FAILED"},"#,
+                    bucket,
+                ),
+                Decision::FailedControl,
+            ),
+            (
+                lazy(
+                    "security-control/S3.8",
+                    r#""Compliance": {"Status": "WARNING"},"#,
+                    bucket,
+                ),
+                Decision::SuppressFinding,
+            ),
+            (
+                lazy(
+                    "security-control/S3.8",
+                    r#""Compliance": {"Status": "PASSED"},"#,
+                    bucket,
+                ),
+                Decision::DoNothing,
+            ),
+            (lazy("guardduty-detector", "", bucket), Decision::Incident),
+        ];
+        for (finding, decision) in cases {
+            let pad = pipeline.process(finding).await.unwrap();
+            assert_eq!(pad.decision, Some(decision), "{:?}", pad.decision_reason);
+            assert!(!pad.finding.is_built(), "{decision:?} built the finding");
+            assert_eq!(pad.tags.get("team").map(String::as_str), Some("data"));
+        }
+        let failed = pipeline
+            .process(lazy(
+                "security-control/S3.8",
+                r#""Compliance": {"Status": "FAILED"},"#,
+                bucket,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(failed.control_action, Some(crate::ControlAction::Remediate));
+        assert!(failed.penalty_score.is_some());
+        // A finding about another account's resource is copied for the
+        // import; the finding itself is still not built.
+        let elsewhere = lazy(
+            "security-control/IAM.8",
+            r#""Compliance": {"Status": "FAILED"},"#,
+            "arn:aws:iam::444455556666:user/u",
+        );
+        let pad = pipeline.process(elsewhere).await.unwrap();
+        assert_eq!(pad.decision, Some(Decision::SuppressFinding));
+        assert!(!pad.finding.is_built());
+        let imported = updater.findings();
+        assert_eq!(imported.len(), 1);
+        assert_eq!(imported[0].aws_account_id, "444455556666");
+        assert_eq!(
+            imported[0].product_field("soar/OriginalFindingId"),
+            Some("f-security-control/IAM.8")
+        );
     }
 }

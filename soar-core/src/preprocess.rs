@@ -16,7 +16,7 @@
 //!   the finding is imported again under the owning account as
 //!   `<id>-reassigned-<account>` and the original is suppressed.
 
-use soar_asff::{owner_account, Finding, SeverityLabel};
+use soar_asff::{owner_account, Finding, FindingView, SeverityLabel};
 
 use crate::config::Config;
 
@@ -24,14 +24,18 @@ use crate::config::Config;
 const HEALTH_PRODUCT: &str = ":product/aws/health";
 
 /// The label an AWS Health finding should have, if it must change.
-pub fn reclassify_health(finding: &Finding, config: &Config) -> Option<SeverityLabel> {
-    if !finding.product_arn.ends_with(HEALTH_PRODUCT) {
+pub fn reclassify_health<'a>(
+    finding: impl Into<FindingView<'a>>,
+    config: &Config,
+) -> Option<SeverityLabel> {
+    let finding = finding.into();
+    if !finding.product_arn().ends_with(HEALTH_PRODUCT) {
         return None;
     }
     let kept = config
         .health_keep_severity
         .iter()
-        .any(|code| code.eq_ignore_ascii_case(&finding.generator_id));
+        .any(|code| code.eq_ignore_ascii_case(finding.generator_id()));
     let above_informational = finding
         .severity_label()
         .is_some_and(|label| label > SeverityLabel::Informational);
@@ -53,51 +57,58 @@ pub const REASSIGNED_MARKER: &str = "-reassigned-";
 /// The account that owns the resource according to the finding:
 /// `ProductFields.ResourceOwnerAccount` first, then the first resource ARN
 /// that names an account.
-pub fn resource_owner(finding: &Finding) -> Option<&str> {
+pub fn resource_owner<'a>(finding: impl Into<FindingView<'a>>) -> Option<&'a str> {
+    let finding = finding.into();
     finding
         .product_field("ResourceOwnerAccount")
         .filter(|a| soar_asff::is_account_id(a))
-        .or_else(|| finding.resources.iter().find_map(|r| owner_account(&r.id)))
+        .or_else(|| finding.resources().find_map(|r| owner_account(r.id())))
+}
+
+/// The account a finding must be re-imported into, if its resource is in
+/// another account; read from the view alone, so that the finding is built
+/// only when it must be copied ([`reassign_account`]).
+pub fn reassignment_owner<'a>(finding: impl Into<FindingView<'a>>) -> Option<&'a str> {
+    let finding = finding.into();
+    if finding.id().contains(REASSIGNED_MARKER) {
+        return None;
+    }
+    resource_owner(finding).filter(|owner| *owner != finding.aws_account_id())
 }
 
 /// The reassignment a finding needs, if its resource is in another account.
 pub fn reassign_account(finding: &Finding) -> Option<Reassignment> {
-    if finding.id.contains(REASSIGNED_MARKER) {
-        return None;
-    }
-    let owner = resource_owner(finding)?;
-    if owner == finding.aws_account_id {
-        return None;
-    }
-    let mut moved = finding.clone();
-    moved.id = format!("{}{REASSIGNED_MARKER}{owner}", finding.id);
-    moved.aws_account_id = owner.to_owned();
+    let owner = reassignment_owner(finding)?.to_owned();
+    Some(reassigned(finding.clone(), owner))
+}
+
+/// `finding`, an owned copy, made into the finding to import under
+/// `owner` ([`reassignment_owner`]).
+pub fn reassigned(mut finding: Finding, owner: String) -> Reassignment {
+    let original_id = std::mem::take(&mut finding.id);
+    finding.id = format!("{original_id}{REASSIGNED_MARKER}{owner}");
+    let original_account = std::mem::replace(&mut finding.aws_account_id, owner.clone());
+    let original_product_arn = finding.product_arn.clone();
     // Findings imported by an account go under its own default product.
-    let partition = soar_asff::Arn::parse(&finding.product_arn)
+    let partition = soar_asff::Arn::parse(&original_product_arn)
         .map(|arn| arn.partition)
         .unwrap_or("aws");
     if let Some(region) = finding.resource_region() {
-        moved.product_arn =
+        finding.product_arn =
             format!("arn:{partition}:securityhub:{region}:{owner}:product/{owner}/default");
     }
-    let fields = moved.product_fields.get_or_insert_with(Default::default);
-    fields.insert("soar/OriginalFindingId".to_owned(), finding.id.clone());
-    fields.insert(
-        "soar/OriginalAwsAccountId".to_owned(),
-        finding.aws_account_id.clone(),
-    );
-    fields.insert(
-        "soar/OriginalProductArn".to_owned(),
-        finding.product_arn.clone(),
-    );
+    let fields = finding.product_fields.get_or_insert_with(Default::default);
+    fields.insert("soar/OriginalFindingId".to_owned(), original_id);
+    fields.insert("soar/OriginalAwsAccountId".to_owned(), original_account);
+    fields.insert("soar/OriginalProductArn".to_owned(), original_product_arn);
     // The new finding starts its own life.
-    moved.workflow = None;
-    moved.user_defined_fields = None;
-    moved.note = None;
-    Some(Reassignment {
-        owner_account: owner.to_owned(),
-        finding: moved,
-    })
+    finding.workflow = None;
+    finding.user_defined_fields = None;
+    finding.note = None;
+    Reassignment {
+        owner_account: owner,
+        finding,
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use soar_asff::{Event, SeverityLabel};
+use soar_asff::{Event, FindingView, SeverityLabel};
 
 /// Environment names, matched without regard to case against the
 /// `soar:environment` tag.
@@ -176,23 +176,34 @@ impl NormalizedEvent {
                     .findings()
                     .iter()
                     .max_by_key(|f| f.severity_label().unwrap_or(SeverityLabel::Informational));
-                let from_guardduty =
-                    most_severe.is_some_and(|f| f.product_arn.contains("/aws/guardduty"));
-                NormalizedEvent {
-                    source: if from_guardduty {
-                        EventSource::GuardDuty
-                    } else if most_severe.is_some() {
-                        EventSource::SecurityHub
-                    } else {
-                        EventSource::Other
+                match most_severe {
+                    Some(finding) => NormalizedEvent::from_finding(finding),
+                    None => NormalizedEvent {
+                        source: EventSource::Other,
+                        severity: SeverityLabel::Informational,
+                        event_type: None,
+                        account_id: None,
                     },
-                    severity: most_severe
-                        .and_then(|f| f.severity_label())
-                        .unwrap_or(SeverityLabel::Informational),
-                    event_type: most_severe.and_then(|f| f.types().first().cloned()),
-                    account_id: most_severe.map(|f| f.aws_account_id.clone()),
                 }
             }
+        }
+    }
+
+    /// Normalizes one ASFF finding: GuardDuty's by its product ARN, the
+    /// others as Security Hub's; no severity counts as informational.
+    pub fn from_finding<'a>(finding: impl Into<FindingView<'a>>) -> Self {
+        let finding = finding.into();
+        NormalizedEvent {
+            source: if finding.product_arn().contains("/aws/guardduty") {
+                EventSource::GuardDuty
+            } else {
+                EventSource::SecurityHub
+            },
+            severity: finding
+                .severity_label()
+                .unwrap_or(SeverityLabel::Informational),
+            event_type: finding.first_type().map(str::to_owned),
+            account_id: Some(finding.aws_account_id().to_owned()),
         }
     }
 }

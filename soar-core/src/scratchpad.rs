@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use soar_asff::{Event, Finding};
+use soar_asff::{Event, LazyFinding};
 
 use crate::account::AccountData;
 use crate::decide::{ControlAction, Decision};
@@ -23,9 +23,12 @@ pub struct Scratchpad {
     /// The account that owns the finding's resource.
     #[serde(default)]
     pub account: AccountData,
-    /// The finding, in full ASFF.
-    pub finding: Finding,
-    /// The finding's control ID ([`Finding::control_id`]), when it has one,
+    /// The finding, in full ASFF: kept as the JSON it came in, and built
+    /// into a [`soar_asff::Finding`] the first time something dereferences it (see
+    /// [`LazyFinding`]). Deciding reads it through
+    /// [`LazyFinding::view`], which builds nothing.
+    pub finding: LazyFinding,
+    /// The finding's control ID ([`soar_asff::Finding::control_id`]), when it has one,
     /// so that state machines can route on `$.control_id`.
     #[serde(default)]
     pub control_id: Option<String>,
@@ -135,18 +138,23 @@ pub struct Db {
 }
 
 impl Scratchpad {
-    /// A fresh scratchpad for one finding.
-    pub fn new(finding: Finding) -> Self {
-        let tags = finding
+    /// A fresh scratchpad for one finding: a [`soar_asff::Finding`], or a
+    /// [`LazyFinding`], which is not built to make it.
+    pub fn new(finding: impl Into<LazyFinding>) -> Self {
+        let finding = finding.into();
+        let view = finding.view();
+        let tags = view
             .primary_resource()
-            .and_then(|r| r.tags.clone())
+            .and_then(|r| r.tags().cloned())
             .unwrap_or_default();
+        let account_id = view.resource_account_id().to_owned();
+        let control_id = view.control_id().map(str::to_owned);
         Scratchpad {
             account: AccountData {
-                id: finding.resource_account_id().to_owned(),
+                id: account_id,
                 ..AccountData::default()
             },
-            control_id: finding.control_id().map(str::to_owned),
+            control_id,
             finding,
             tags,
             actions: Actions::default(),

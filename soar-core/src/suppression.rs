@@ -29,8 +29,8 @@
 //!
 //! let rules = RuleSet::parse("environment = dev AND policy_name = S3.2")?;
 //! let mut facts = Facts::default();
-//! facts.environment = Some("DEV".into());
-//! facts.policy_name = Some("S3.2".into());
+//! facts.environment = Some("DEV");
+//! facts.policy_name = Some("S3.2");
 //! assert_eq!(rules.first_match(&facts).map(|rule| rule.line), Some(1));
 //!
 //! let error = RuleSet::parse("environment = dev\nteem = x").unwrap_err();
@@ -163,46 +163,46 @@ pub struct Rule {
     pub clauses: Vec<Clause>,
 }
 
-/// The facts about a finding that rules test.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
+/// The facts about a finding that rules test, borrowed from the finding
+/// and its account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts<'a> {
     /// See [`Key::AccountId`].
-    pub account_id: Option<String>,
+    pub account_id: Option<&'a str>,
     /// See [`Key::Region`].
-    pub region: Option<String>,
+    pub region: Option<&'a str>,
     /// See [`Key::Client`].
-    pub client: Option<String>,
+    pub client: Option<&'a str>,
     /// See [`Key::Environment`].
-    pub environment: Option<String>,
+    pub environment: Option<&'a str>,
     /// See [`Key::OrganizationalUnit`].
-    pub organizational_unit: Option<String>,
+    pub organizational_unit: Option<&'a str>,
     /// See [`Key::ProjectName`].
-    pub project_name: Option<String>,
+    pub project_name: Option<&'a str>,
     /// See [`Key::Team`].
-    pub team: Option<String>,
+    pub team: Option<&'a str>,
     /// See [`Key::PolicyName`].
-    pub policy_name: Option<String>,
+    pub policy_name: Option<&'a str>,
     /// See [`Key::ResourceType`].
-    pub resource_type: Option<String>,
+    pub resource_type: Option<&'a str>,
     /// See [`Key::ResourceTag`].
-    pub resource_tags: BTreeMap<String, String>,
+    pub resource_tags: Option<&'a BTreeMap<String, String>>,
 }
 
-impl Facts {
+impl Facts<'_> {
     fn get(&self, key: &Key) -> Option<&str> {
-        let value = match key {
-            Key::AccountId => &self.account_id,
-            Key::Region => &self.region,
-            Key::Client => &self.client,
-            Key::Environment => &self.environment,
-            Key::OrganizationalUnit => &self.organizational_unit,
-            Key::ProjectName => &self.project_name,
-            Key::Team => &self.team,
-            Key::PolicyName => &self.policy_name,
-            Key::ResourceType => &self.resource_type,
-            Key::ResourceTag(name) => return self.resource_tags.get(name).map(String::as_str),
-        };
-        value.as_deref()
+        match key {
+            Key::AccountId => self.account_id,
+            Key::Region => self.region,
+            Key::Client => self.client,
+            Key::Environment => self.environment,
+            Key::OrganizationalUnit => self.organizational_unit,
+            Key::ProjectName => self.project_name,
+            Key::Team => self.team,
+            Key::PolicyName => self.policy_name,
+            Key::ResourceType => self.resource_type,
+            Key::ResourceTag(name) => self.resource_tags?.get(name).map(String::as_str),
+        }
     }
 }
 
@@ -451,25 +451,29 @@ fn parse_line(line: &str, line_number: usize) -> Result<Rule, RuleError> {
 mod tests {
     use super::*;
 
-    fn facts() -> Facts {
+    fn tags() -> BTreeMap<String, String> {
+        BTreeMap::from([("owner".into(), "alice".into())])
+    }
+
+    fn facts(tags: &BTreeMap<String, String>) -> Facts<'_> {
         Facts {
-            account_id: Some("111122223333".into()),
-            region: Some("eu-west-1".into()),
-            client: Some("acme".into()),
-            environment: Some("prod".into()),
-            organizational_unit: Some("Workloads".into()),
-            project_name: Some("shop".into()),
-            team: Some("Platform Team".into()),
-            policy_name: Some("S3.2".into()),
-            resource_type: Some("AwsS3Bucket".into()),
-            resource_tags: BTreeMap::from([("owner".into(), "alice".into())]),
+            account_id: Some("111122223333"),
+            region: Some("eu-west-1"),
+            client: Some("acme"),
+            environment: Some("prod"),
+            organizational_unit: Some("Workloads"),
+            project_name: Some("shop"),
+            team: Some("Platform Team"),
+            policy_name: Some("S3.2"),
+            resource_type: Some("AwsS3Bucket"),
+            resource_tags: Some(tags),
         }
     }
 
     fn matches(rule: &str) -> bool {
         RuleSet::parse(rule)
             .unwrap()
-            .first_match(&facts())
+            .first_match(&facts(&tags()))
             .is_some()
     }
 
@@ -510,7 +514,7 @@ mod tests {
     fn clauses_are_anded_and_lines_are_ored() {
         assert!(!matches("environment = prod AND team = other"));
         let rules = RuleSet::parse("environment = dev\n\n# comment\nteam = platform team").unwrap();
-        assert_eq!(rules.first_match(&facts()).map(|r| r.line), Some(4));
+        assert_eq!(rules.first_match(&facts(&tags())).map(|r| r.line), Some(4));
     }
 
     #[test]
@@ -520,7 +524,7 @@ mod tests {
             rules.rules()[0].clauses[0].values,
             ["R AND D, east", "Platform Team"]
         );
-        assert!(rules.first_match(&facts()).is_some());
+        assert!(rules.first_match(&facts(&tags())).is_some());
     }
 
     #[test]

@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use soar_asff::{
     AlarmStateChange, AwsIamAccessKeyDetails, CloudTrailDetail, Envelope, Event, Finding,
-    GuardDutyFinding, RecordState, Resource, ResourceDetails, Severity, SeverityLabel, Workflow,
-    WorkflowStatus,
+    GuardDutyFinding, LazyEvent, LazyFinding, RecordState, Resource, ResourceDetails, Severity,
+    SeverityLabel, Workflow, WorkflowStatus,
 };
 use soar_core::location::partition_of_region;
 use soar_core::scoring::{EventSource, NormalizedEvent};
@@ -716,4 +716,25 @@ pub fn findings_of(event: &Event) -> Result<Vec<Finding>, NoFinding> {
         return Err(NoFinding::Empty(event.kind().to_string()));
     }
     Ok(findings)
+}
+
+/// [`findings_of`] for an event parsed by [`LazyEvent::parse`]: the ASFF
+/// findings of a Security Hub event or a bare finding as they were read,
+/// unbuilt; any other event's converted as `findings_of` converts them.
+///
+/// # Errors
+/// As [`findings_of`].
+pub fn lazy_findings_of(event: LazyEvent) -> Result<Vec<LazyFinding>, NoFinding> {
+    match event {
+        LazyEvent::Findings { kind, findings } if findings.is_empty() => {
+            Err(NoFinding::Empty(kind.to_string()))
+        }
+        LazyEvent::Findings { findings, .. } => Ok(findings),
+        LazyEvent::Other(event) => Ok(findings_of(&event)?
+            .into_iter()
+            .map(LazyFinding::from)
+            .collect()),
+        // `LazyEvent` may grow: what it cannot read in place is parsed.
+        other => Err(NoFinding::Unsupported(other.kind().to_string())),
+    }
 }

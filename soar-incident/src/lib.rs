@@ -67,7 +67,7 @@ pub use classify::{
     classify, classify_scratchpad, guardduty_types, kind_of_type, Classification,
     ContainmentSettings, IncidentConfig, IncidentKind, Response,
 };
-pub use event::{cloudtrail_severity, findings_of, NoFinding, SecurityEvent};
+pub use event::{cloudtrail_severity, findings_of, lazy_findings_of, NoFinding, SecurityEvent};
 pub use history::{
     history_of, history_pattern, HistoryPattern, PatternClass, Trend, Window, BASELINE_COUNT,
     DECREASING_MIN_PER_WEEK, FREQUENT_RECENT_COUNT, RECURRING_COUNT, TREND_FACTOR, TREND_MIN_COUNT,

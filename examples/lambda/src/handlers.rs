@@ -3,8 +3,8 @@
 //! and mocked SDK clients. Each takes and returns the Scratchpad JSON that
 //! Step Functions passes between states.
 
-use serde_json::Value;
-use soar_asff::Event;
+use serde_json::value::RawValue;
+use soar_asff::LazyEvent;
 use soar_core::pipeline::workflow_update;
 use soar_core::ports::{EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord};
 use soar_core::{ControlAction, Decision, Pipeline, Scratchpad, Timestamp};
@@ -71,20 +71,21 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 /// and for events with no finding or several (the state machine maps over
 /// `detail.findings`, one finding per call).
 pub async fn decide(
-    input: Value,
+    input: &RawValue,
     pipeline: &Pipeline<'_>,
     incidents: &IncidentConfig,
 ) -> Result<Scratchpad, HandlerError> {
-    let bytes =
-        serde_json::to_vec(&input).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
-    let event = Event::parse(&bytes).map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    // Security Hub's findings are checked and decided as they came, and
+    // written back out as they came, without being built.
+    let event = LazyEvent::parse(input.get().as_bytes())
+        .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
+    let kind = event.kind();
     // GuardDuty, CloudTrail, alarm and Health events become findings first.
-    let mut findings = soar_incident::findings_of(&event)
+    let mut findings = soar_incident::lazy_findings_of(event)
         .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
     if findings.len() != 1 {
         return Err(HandlerError::InvalidInput(format!(
-            "a {} event with {} findings: soar-decide takes one finding",
-            event.kind(),
+            "a {kind} event with {} findings: soar-decide takes one finding",
             findings.len()
         )));
     }
@@ -95,7 +96,7 @@ pub async fn decide(
         .map_err(|e| HandlerError::InvalidInput(e.to_string()))?;
     soar_incident::classify_scratchpad(&mut pad, incidents);
     tracing::info!(
-        finding = %pad.finding.id,
+        finding = %pad.finding.view().id(),
         decision = ?pad.decision,
         control_action = ?pad.control_action,
         reason = pad.decision_reason.as_deref().unwrap_or_default(),
@@ -474,7 +475,15 @@ mod tests {
     };
     use soar_remediate::ContextFactory;
 
+    use serde_json::Value;
+    use soar_asff::Event;
+
     use super::*;
+
+    /// `value` as the raw JSON a Lambda function receives.
+    fn raw(value: &Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(value).unwrap()
+    }
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/../../testdata/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -538,7 +547,7 @@ mod tests {
         let config = remediating();
         let finding = fixture("asff/securityhub-fsbp-s3-8-failed.json");
         let pad = decide(
-            finding,
+            &raw(&finding),
             &memory.pipeline(&config),
             &IncidentConfig::default(),
         )
@@ -560,7 +569,7 @@ mod tests {
         let pipeline = memory.pipeline(&config);
         let one = fixture("eventbridge/securityhub-imported-fsbp-ec2-7.json");
         assert_eq!(
-            decide(one, &pipeline, &IncidentConfig::default())
+            decide(&raw(&one), &pipeline, &IncidentConfig::default())
                 .await
                 .unwrap()
                 .control_id
@@ -569,13 +578,13 @@ mod tests {
         );
         let three =
             fixture("eventbridge/securityhub-custom-action-cis120-1-16-three-findings.json");
-        let error = decide(three, &pipeline, &IncidentConfig::default())
+        let error = decide(&raw(&three), &pipeline, &IncidentConfig::default())
             .await
             .unwrap_err();
         assert_eq!(error.name(), "soar.InvalidInput");
         assert!(error.to_string().contains("3 findings"), "{error}");
         let error = decide(
-            json!({"SchemaVersion": "2018-10-08", "Id": 5}),
+            &raw(&json!({"SchemaVersion": "2018-10-08", "Id": 5})),
             &pipeline,
             &IncidentConfig::default(),
         )
@@ -595,14 +604,16 @@ mod tests {
             "eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json",
             "eventbridge/cloudtrail-console-signin-root.json",
         ] {
-            let pad = decide(fixture(file), &pipeline, &IncidentConfig::default())
+            let pad = decide(&raw(&fixture(file)), &pipeline, &IncidentConfig::default())
                 .await
                 .unwrap();
             assert_eq!(pad.decision, Some(Decision::Incident), "{file}");
             assert!(pad.triage.is_some(), "{file}");
         }
         let pad = decide(
-            fixture("eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json"),
+            &raw(&fixture(
+                "eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json",
+            )),
             &pipeline,
             &IncidentConfig::default(),
         )
@@ -824,7 +835,7 @@ mod tests {
             ..IncidentConfig::default()
         };
         let event = fixture("eventbridge/guardduty-finding-backdoor-ec2-cc-activity-dns.json");
-        let pad = decide(event.clone(), &pipeline, &ignoring).await.unwrap();
+        let pad = decide(&raw(&event), &pipeline, &ignoring).await.unwrap();
         assert_eq!(pad.decision, Some(Decision::SuppressFinding));
         assert!(pad.actions.suppress_finding);
         assert!(pad
@@ -832,7 +843,7 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("ignored_products"));
-        let pad = decide(event, &pipeline, &IncidentConfig::default())
+        let pad = decide(&raw(&event), &pipeline, &IncidentConfig::default())
             .await
             .unwrap();
         assert!(

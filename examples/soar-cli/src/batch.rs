@@ -1,19 +1,24 @@
-//! `soar process` on batches: the documents of an input file, and the
-//! summary of a run.
+//! `soar process` on batches: the documents of an input, read as they are
+//! needed, and the summary of a run.
 //!
-//! A file holds one event, a bare finding, a JSON array of either, or JSON
+//! An input holds one event, a bare finding, a JSON array of either, or JSON
 //! lines (several documents one after the other, one per line or not).
-//! Each document is parsed on its own with [`Event::parse`], so an error
+//! Each document is parsed on its own with [`LazyEvent::parse`], so an error
 //! names the document (`batch.jsonl:17`, `batch.json[3]`) and the JSON path
 //! in it, and one bad document does not stop the others.
+//!
+//! JSON lines stream: [`read_documents`] reads one line at a time, so memory
+//! stays flat however long the input is, and a pipe is decided as it comes.
+//! A JSON array or pretty-printed documents are read whole.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{self, BufRead};
 use std::time::Duration;
 
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use soar_asff::Event;
+use soar_asff::{Event, LazyEvent};
 use soar_core::{Decision, Scratchpad};
 
 /// One document of the input: where it is, and the event it holds or why
@@ -23,7 +28,109 @@ pub(crate) struct Document {
     /// `FILE` for a file of one document, `FILE:LINE` or `FILE[INDEX]` in a batch.
     pub(crate) at: String,
     /// The event, or what is wrong with the document.
-    pub(crate) event: Result<Event, String>,
+    pub(crate) event: Result<LazyEvent, String>,
+}
+
+/// The documents of `reader`, read from `source` (a file name, or
+/// `standard input`), in order, as they are asked for.
+///
+/// The first two lines that hold something tell JSON lines from the rest
+/// ([`is_json_lines`]): JSON lines are then read one line at a time; any
+/// other input is read whole and split as [`documents`] splits it.
+///
+/// # Errors
+/// What reading the first lines, or a whole input, fails with.
+pub(crate) fn read_documents<R: BufRead>(
+    source: &str,
+    mut reader: R,
+) -> io::Result<impl Iterator<Item = io::Result<Document>>> {
+    let mut read = Vec::new();
+    let mut head: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut number = 0;
+    while head.len() < 2 {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        if number == 1 {
+            // Editors on Windows write a byte-order mark, which JSON does not allow.
+            if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+                line = rest.to_vec();
+            }
+        }
+        read.extend_from_slice(&line);
+        if line.iter().any(|b| !is_json_whitespace(*b)) {
+            head.push((number, line));
+        }
+    }
+    let starts_an_array = head
+        .first()
+        .and_then(|(_, line)| line.iter().find(|b| !is_json_whitespace(**b)))
+        == Some(&b'[');
+    let lines: Vec<&[u8]> = head.iter().map(|(_, line)| line.as_slice()).collect();
+    if !starts_an_array && is_json_lines(&lines) {
+        let source = source.to_owned();
+        let head = head.into_iter().map(Ok);
+        let rest = Lines { reader, number };
+        return Ok(Streamed::Lines(head.chain(rest).map(move |line| {
+            line.map(|(number, line)| Document {
+                at: format!("{source}:{number}"),
+                event: LazyEvent::parse(&line).map_err(|e| e.to_string()),
+            })
+        })));
+    }
+    reader.read_to_end(&mut read)?;
+    Ok(Streamed::Whole(
+        documents(source, &read).into_iter().map(Ok),
+    ))
+}
+
+/// The documents of [`read_documents`]: streamed lines, or a whole input.
+enum Streamed<L, W> {
+    Lines(L),
+    Whole(W),
+}
+
+impl<L, W> Iterator for Streamed<L, W>
+where
+    L: Iterator<Item = io::Result<Document>>,
+    W: Iterator<Item = io::Result<Document>>,
+{
+    type Item = io::Result<Document>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Streamed::Lines(lines) => lines.next(),
+            Streamed::Whole(whole) => whole.next(),
+        }
+    }
+}
+
+/// The lines of `reader` that hold something, with their numbers, one at
+/// a time.
+struct Lines<R> {
+    reader: R,
+    /// The number of the last line read.
+    number: usize,
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = io::Result<(usize, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let mut line = Vec::new();
+            match self.reader.read_until(b'\n', &mut line) {
+                Ok(0) => return None,
+                Ok(_) => self.number += 1,
+                Err(error) => return Some(Err(error)),
+            }
+            if line.iter().any(|b| !is_json_whitespace(*b)) {
+                return Some(Ok((self.number, line)));
+            }
+        }
+    }
 }
 
 /// The documents of `bytes`, read from `source` (a file name, or
@@ -33,13 +140,14 @@ pub(crate) fn documents(source: &str, bytes: &[u8]) -> Vec<Document> {
     // Editors on Windows write a byte-order mark, which JSON does not allow.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let start = bytes.iter().position(|b| !is_json_whitespace(*b));
+    let lines: Vec<&[u8]> = filled_lines(bytes).take(2).map(|(_, line)| line).collect();
     match start.map(|at| bytes[at]) {
         None => vec![Document {
             at: source.to_owned(),
             event: Err("no event: the input is empty".to_owned()),
         }],
         Some(b'[') => array(source, bytes),
-        Some(_) if is_json_lines(bytes) => json_lines(source, bytes),
+        Some(_) if is_json_lines(&lines) => json_lines(source, bytes),
         Some(_) => sequence(source, bytes),
     }
 }
@@ -58,12 +166,12 @@ fn filled_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .map(|(index, line)| (index + 1, line))
 }
 
-/// JSON lines: more than one line, and the first or the second is a whole
-/// JSON value on its own (so a broken first line still reads as JSON
-/// lines). A pretty-printed document's first two lines are not.
-fn is_json_lines(bytes: &[u8]) -> bool {
+/// JSON lines: more than one line, and the first or the second (of the
+/// first two that hold something) is a whole JSON value on its own (so a
+/// broken first line still reads as JSON lines). A pretty-printed
+/// document's first two lines are not.
+fn is_json_lines(first_two: &[&[u8]]) -> bool {
     let whole = |line: &[u8]| serde_json::from_slice::<IgnoredAny>(line).is_ok();
-    let first_two: Vec<&[u8]> = filled_lines(bytes).take(2).map(|(_, line)| line).collect();
     first_two.len() == 2 && first_two.iter().any(|line| whole(line))
 }
 
@@ -79,7 +187,9 @@ fn array(source: &str, bytes: &[u8]) -> Vec<Document> {
             .enumerate()
             .map(|(index, value)| Document {
                 at: format!("{source}[{index}]"),
-                event: Event::from_value(value).map_err(|e| e.to_string()),
+                event: Event::from_value(value)
+                    .map(LazyEvent::from)
+                    .map_err(|e| e.to_string()),
             })
             .collect(),
         Err(error) => vec![Document {
@@ -95,7 +205,7 @@ fn json_lines(source: &str, bytes: &[u8]) -> Vec<Document> {
     filled_lines(bytes)
         .map(|(number, line)| Document {
             at: format!("{source}:{number}"),
-            event: Event::parse(line).map_err(|e| e.to_string()),
+            event: LazyEvent::parse(line).map_err(|e| e.to_string()),
         })
         .collect()
 }
@@ -103,7 +213,7 @@ fn json_lines(source: &str, bytes: &[u8]) -> Vec<Document> {
 /// One document, or several pretty-printed ones one after the other.
 fn sequence(source: &str, bytes: &[u8]) -> Vec<Document> {
     // Find where each document ends without building it; each is then
-    // parsed from its own bytes, on the typed fast path.
+    // parsed from its own bytes, on the fast path.
     let mut spans = Vec::new();
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
     let mut begin = 0;
@@ -125,7 +235,7 @@ fn sequence(source: &str, bytes: &[u8]) -> Vec<Document> {
         // One document: its error is the typed parser's, with the path.
         return vec![Document {
             at: source.to_owned(),
-            event: Event::parse(bytes).map_err(|e| e.to_string()),
+            event: LazyEvent::parse(bytes).map_err(|e| e.to_string()),
         }];
     }
     let line_of = |offset: usize| bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1;
@@ -133,7 +243,7 @@ fn sequence(source: &str, bytes: &[u8]) -> Vec<Document> {
         .into_iter()
         .map(|(first, end)| Document {
             at: format!("{source}:{}", line_of(first)),
-            event: Event::parse(&bytes[first..end]).map_err(|e| e.to_string()),
+            event: LazyEvent::parse(&bytes[first..end]).map_err(|e| e.to_string()),
         })
         .collect();
     if let Some(error) = broken {
@@ -245,7 +355,10 @@ mod tests {
         documents
             .iter()
             .map(|d| {
-                let id = d.event.as_ref().ok().map(|e| e.findings()[0].id.clone());
+                let id = match &d.event {
+                    Ok(LazyEvent::Findings { findings, .. }) => Some(findings[0].id.clone()),
+                    _ => None,
+                };
                 (d.at.clone(), id)
             })
             .collect()

@@ -7,13 +7,13 @@
 mod batch;
 mod cli;
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use soar_asff::Event;
+use soar_asff::{Event, LazyFinding};
 use soar_core::aws::AssumeRoleSessions;
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
@@ -91,29 +91,59 @@ fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
     Config::from_json(&text).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
 }
 
+/// What `--finding FILE` (`-`: standard input) is read from.
+struct Input {
+    /// The name to give it in messages.
+    name: String,
+    reader: Box<dyn Read>,
+    /// Its length, when it is a file.
+    length: Option<u64>,
+}
+
+impl Input {
+    fn open(path: Option<&PathBuf>) -> Result<Input, Failure> {
+        let path = path.ok_or_else(|| Failure::Input("--finding FILE is required".to_owned()))?;
+        if path.as_os_str() == "-" {
+            return Ok(Input {
+                name: "standard input".to_owned(),
+                reader: Box::new(std::io::stdin().lock()),
+                length: None,
+            });
+        }
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Input {
+            name: path.display().to_string(),
+            length: file.metadata().ok().map(|m| m.len()),
+            reader: Box::new(file),
+        })
+    }
+}
+
 /// `soar process`: the decided Scratchpad of each finding of each document
-/// of `--finding`, one per line on `out`; what cannot be decided is
-/// reported on standard error, and the run is summed up.
+/// of `--finding`, one per line on `out`, as the documents are read (JSON
+/// lines stream); what cannot be decided is reported on standard error,
+/// and the run is summed up.
 async fn process(args: &Args, out: &mut dyn Write) -> Result<batch::Summary, Failure> {
     if args.aws && args.dry_run {
         return Err(Failure::Input(
             "--aws writes to Security Hub and --dry-run writes nothing: choose one".to_owned(),
         ));
     }
+    process_input(args, Input::open(args.finding.as_ref())?, out).await
+}
+
+/// `soar process` on `input`.
+async fn process_input(
+    args: &Args,
+    input: Input,
+    out: &mut dyn Write,
+) -> Result<batch::Summary, Failure> {
     let config = read_config(args.config.as_ref())?;
     let incidents: IncidentConfig = read_settings(args.settings.as_ref())?;
-    let (name, bytes) = read_input(args.finding.as_ref())?;
-    let mut documents = batch::documents(&name, &bytes);
-    drop(bytes);
-    // A file of one event is refused as a whole, as before batches: exit 2
-    // with the reason and nothing printed.
-    if let [document] = documents.as_mut_slice() {
-        let event = std::mem::replace(&mut document.event, Err(String::new()))
-            .map_err(|e| Failure::Input(format!("{}: {e}", document.at)))?;
-        soar_incident::findings_of(&event)
-            .map_err(|e| Failure::Input(format!("{}: {e}", document.at)))?;
-        document.event = Ok(event);
-    }
+    let progress = progress_bar(input.length);
+    let name = input.name.as_str();
+    let reader = BufReader::with_capacity(1 << 16, progress.wrap_read(input.reader));
     if args.aws {
         let mut settings = LambdaSettings::from_env().map_err(|e| Failure::Input(e.to_string()))?;
         // --config and --settings replace SOAR_CONFIG and SOAR_INCIDENT_SETTINGS.
@@ -126,7 +156,15 @@ async fn process(args: &Args, out: &mut dyn Write) -> Result<batch::Summary, Fai
         let sdk = load_sdk_config(&settings.config.aws_retry).await;
         let deployment = Deployment::new(settings, sdk);
         let pipeline = deployment.pipeline();
-        return decide_all(&pipeline, documents, &deployment.settings.incident, out).await;
+        let documents = findings_of_documents(name, reader)?;
+        return decide_all(
+            &pipeline,
+            documents,
+            &deployment.settings.incident,
+            out,
+            &progress,
+        )
+        .await;
     }
     let accounts = StaticAccounts::new(config.accounts.clone());
     let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
@@ -139,50 +177,89 @@ async fn process(args: &Args, out: &mut dyn Write) -> Result<batch::Summary, Fai
         remediable: &remediable,
     };
     let pipeline = Pipeline::new(&config, ports);
-    decide_all(&pipeline, documents, &incidents, out).await
+    let documents = findings_of_documents(name, reader)?;
+    decide_all(&pipeline, documents, &incidents, out, &progress).await
+}
+
+/// A progress bar on standard error when it is a terminal: by bytes for a
+/// file, by documents for standard input.
+fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    match length {
+        Some(length) => indicatif::ProgressBar::new(length),
+        None => indicatif::ProgressBar::new_spinner(),
+    }
+}
+
+/// One document's findings (GuardDuty, CloudTrail, alarm and Health events
+/// become findings first), or why it has none, and where it is.
+type DocumentFindings = (String, Result<Vec<LazyFinding>, String>);
+
+/// The findings of each document of `input`, read as they are needed. A
+/// file of one document is refused as a whole, as before batches: exit 2,
+/// the reason, and nothing printed.
+fn findings_of_documents(
+    name: &str,
+    input: impl BufRead,
+) -> Result<impl Iterator<Item = std::io::Result<DocumentFindings>>, Failure> {
+    let unreadable = |e: std::io::Error| Failure::Input(format!("cannot read {name}: {e}"));
+    let mut documents = batch::read_documents(name, input).map_err(unreadable)?;
+    let first = documents.next().transpose().map_err(unreadable)?;
+    let second = documents.next().transpose().map_err(unreadable)?;
+    let of = |document: batch::Document| {
+        let findings = document
+            .event
+            .and_then(|event| soar_incident::lazy_findings_of(event).map_err(|e| e.to_string()));
+        (document.at, findings)
+    };
+    let head: Vec<DocumentFindings> = match (first, second) {
+        (Some(only), None) => {
+            let (at, findings) = of(only);
+            let findings = findings.map_err(|e| Failure::Input(format!("{at}: {e}")))?;
+            vec![(at, Ok(findings))]
+        }
+        (first, second) => first.into_iter().chain(second).map(of).collect(),
+    };
+    Ok(head
+        .into_iter()
+        .map(Ok)
+        .chain(documents.map(move |document| document.map(of))))
 }
 
 /// Decides every finding of every document, writing each Scratchpad as one
-/// line of JSON, with a progress bar on standard error when it is a
-/// terminal.
+/// line of JSON as soon as it is decided.
 async fn decide_all(
     pipeline: &Pipeline<'_>,
-    documents: Vec<batch::Document>,
+    documents: impl Iterator<Item = std::io::Result<DocumentFindings>>,
     incidents: &IncidentConfig,
     out: &mut dyn Write,
+    progress: &indicatif::ProgressBar,
 ) -> Result<batch::Summary, Failure> {
     let started = std::time::Instant::now();
-    let progress = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(documents.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
     let mut summary = batch::Summary::default();
     let report = |message: String| progress.suspend(|| eprintln!("soar: {message}"));
     for document in documents {
-        progress.inc(1);
-        // GuardDuty, CloudTrail, alarm and Health events become findings first.
-        let findings = document
-            .event
-            .and_then(|event| soar_incident::findings_of(&event).map_err(|e| e.to_string()));
-        let findings = match findings {
-            Ok(findings) if findings.is_empty() => Err("the event carries no finding".to_owned()),
-            other => other,
-        };
+        let (at, findings) =
+            document.map_err(|e| Failure::Input(format!("cannot read on: {e}")))?;
+        if progress.length().is_none() {
+            progress.inc(1);
+        }
         let findings = match findings {
             Ok(findings) => findings,
             Err(error) => {
-                report(format!("{}: {error}", document.at));
+                report(format!("{at}: {error}"));
                 summary.invalid += 1;
                 continue;
             }
         };
         for finding in findings {
-            let id = finding.id.clone();
+            let id = finding.view().id().to_owned();
             let mut pad = match pipeline.process(finding).await {
                 Ok(pad) => pad,
                 Err(error) => {
-                    report(format!("{}: finding {id}: {error}", document.at));
+                    report(format!("{at}: finding {id}: {error}"));
                     summary.failed += 1;
                     continue;
                 }
@@ -697,6 +774,69 @@ mod tests {
         assert_eq!((summary.findings(), summary.invalid), (2, 2));
         assert_eq!(summary.exit_code(), 2);
         assert!(summary.to_string().ends_with("; 2 invalid"), "{summary}");
+    }
+
+    /// Standard output that tells the test of each line `process` prints.
+    struct Signalling {
+        lines: usize,
+        printed: std::sync::mpsc::Sender<usize>,
+    }
+
+    impl Write for Signalling {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            for _ in bytes.iter().filter(|b| **b == b'\n') {
+                self.lines += 1;
+                // The test may have stopped listening; that is its business.
+                let _ = self.printed.send(self.lines);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn process_decides_the_lines_of_a_pipe_as_they_come() {
+        let batch = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-batch.jsonl");
+        let lines: Vec<String> = std::fs::read_to_string(batch)
+            .unwrap()
+            .lines()
+            .take(6)
+            .map(str::to_owned)
+            .collect();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let (printed, seen) = std::sync::mpsc::channel();
+        // Line k + 1 is written only once the Scratchpad of line k - 1 is
+        // out: `process` reads two lines ahead (to tell JSON lines from a
+        // pretty document, and one document from many), and no further. A
+        // `process` that read its input to the end first would print
+        // nothing, and the writer gives up (the timeout only ends what
+        // would otherwise hang).
+        let feeder = std::thread::spawn(move || {
+            for (index, line) in lines.iter().enumerate() {
+                if index >= 2 {
+                    let pad = seen.recv_timeout(std::time::Duration::from_secs(30));
+                    assert_eq!(pad, Ok(index - 1), "before line {}", index + 1);
+                }
+                writeln!(writer, "{line}").unwrap();
+            }
+        });
+        let mut out = Signalling { lines: 0, printed };
+        let input = Input {
+            name: "standard input".to_owned(),
+            reader: Box::new(reader),
+            length: None,
+        };
+        let summary = process_input(
+            &args("process --finding - --config @/examples/config.json --dry-run"),
+            input,
+            &mut out,
+        )
+        .await
+        .unwrap();
+        feeder.join().unwrap();
+        assert_eq!((summary.findings(), out.lines), (6, 6));
     }
 
     #[tokio::test]

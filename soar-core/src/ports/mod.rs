@@ -21,7 +21,7 @@ pub mod memory;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use soar_asff::{Finding, SeverityLabel, WorkflowStatus};
+use soar_asff::{Finding, FindingView, LazyFinding, SeverityLabel, WorkflowStatus};
 
 use crate::account::AccountData;
 use crate::error_class::ErrorClass;
@@ -58,9 +58,21 @@ pub struct FindingRef {
 
 impl From<&Finding> for FindingRef {
     fn from(finding: &Finding) -> Self {
+        finding.view().into()
+    }
+}
+
+impl From<&LazyFinding> for FindingRef {
+    fn from(finding: &LazyFinding) -> Self {
+        finding.view().into()
+    }
+}
+
+impl From<FindingView<'_>> for FindingRef {
+    fn from(finding: FindingView<'_>) -> Self {
         FindingRef {
-            id: finding.id.clone(),
-            product_arn: finding.product_arn.clone(),
+            id: finding.id().to_owned(),
+            product_arn: finding.product_arn().to_owned(),
         }
     }
 }
