@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use soar_asff::{Event, Finding};
+use soar_asff::{Event, Finding, LazyEvent};
 
 const BATCH: usize = 1_000;
 
@@ -69,6 +69,50 @@ fn parse(c: &mut Criterion) {
     });
     group.bench_function("typed_event_detail_first", |b| {
         b.iter(|| Event::parse(black_box(detail_first.as_bytes())).expect("parses"))
+    });
+    group.bench_function("lazy_event", |b| {
+        b.iter(|| LazyEvent::parse(black_box(aws_order.as_bytes())).expect("parses"))
+    });
+    group.finish();
+
+    // One compact event per published finding, as EventBridge delivers them
+    // to a Lambda function or `soar process` reads them as JSON lines.
+    let events: Vec<String> = findings
+        .iter()
+        .take(fixture_findings().len())
+        .map(|finding| {
+            format!(
+                r#"{{{header},"detail":{{"findings":[{}]}}}}"#,
+                serde_json::to_string(finding).expect("serialisable")
+            )
+        })
+        .collect();
+    let mut group = c.benchmark_group("eventbridge_parse_one_finding_events");
+    group.throughput(Throughput::Bytes(
+        events.iter().map(|e| e.len() as u64).sum(),
+    ));
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(
+                    serde_json::from_str::<serde_json::Value>(black_box(event)).expect("parses"),
+                );
+            }
+        })
+    });
+    group.bench_function("typed_event", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(Event::parse(black_box(event.as_bytes())).expect("parses"));
+            }
+        })
+    });
+    group.bench_function("lazy_event", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(LazyEvent::parse(black_box(event.as_bytes())).expect("parses"));
+            }
+        })
     });
     group.finish();
 

@@ -4,7 +4,9 @@
 //! Input: one `Security Hub Findings - Imported` event per published finding
 //! in `testdata/asff/` (46 events). The pipeline runs with in-memory ports:
 //! parse, Scratchpad, preprocessors, account and ticket lookups, decide(),
-//! the failed-control chain with suppression rules, penalty and triage.
+//! the failed-control chain with suppression rules, penalty and triage;
+//! once with the findings built (`Event::parse`), once on the fast path
+//! (`LazyEvent::parse`, findings decided without being built).
 
 // Benchmark set-up: a failed expect is a broken benchmark, reported at once.
 #![allow(clippy::expect_used)]
@@ -13,7 +15,7 @@ use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use soar_asff::Event;
+use soar_asff::{Event, LazyEvent};
 use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
 use soar_core::scoring::NoModel;
 use soar_core::{AccountData, Config, Pipeline, Ports, Scratchpad};
@@ -79,6 +81,7 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // The findings built: `Event::parse`, a Scratchpad of a copy of each.
     group.bench_function("parse_decide_score", |b| {
         b.iter(|| {
             runtime.block_on(async {
@@ -86,6 +89,24 @@ fn bench(c: &mut Criterion) {
                     let event = Event::parse(black_box(bytes)).expect("parses");
                     for pad in Scratchpad::from_event(&event).expect("findings") {
                         black_box(pipeline.process(pad.finding).await.expect("decides"));
+                    }
+                }
+            })
+        })
+    });
+    // The fast path: each finding checked and read in place, decided
+    // without being built.
+    group.bench_function("lazy_parse_decide_score", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                for bytes in &events {
+                    let LazyEvent::Findings { findings, .. } =
+                        LazyEvent::parse(black_box(bytes)).expect("parses")
+                    else {
+                        panic!("a Security Hub event");
+                    };
+                    for finding in findings {
+                        black_box(pipeline.process(finding).await.expect("decides"));
                     }
                 }
             })
