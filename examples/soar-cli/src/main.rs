@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use soar_asff::{Event, LazyFinding};
 use soar_core::aws::AssumeRoleSessions;
-use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
+use soar_core::ports::memory::{DryRunUpdater, MemoryRecords, StaticAccounts};
 use soar_core::scoring::{penalty, NoModel, NormalizedEvent};
 use soar_core::{Config, Pipeline, Ports};
 use soar_incident::{respond, IncidentConfig};
@@ -167,7 +167,9 @@ async fn process_input(
         .await;
     }
     let accounts = StaticAccounts::new(config.accounts.clone());
-    let (updater, records) = (RecordingUpdater::default(), MemoryRecords::default());
+    // Offline, Security Hub is not written to, and nothing is kept of what
+    // would have been: memory stays flat over any number of findings.
+    let (updater, records) = (DryRunUpdater, MemoryRecords::default());
     let remediable = Registry::default();
     let ports = Ports {
         accounts: &accounts,

@@ -107,6 +107,31 @@ impl FindingUpdater for RecordingUpdater {
     }
 }
 
+/// Takes every update and import and keeps none of them, as a dry run
+/// does: each call reports every finding processed. Where
+/// [`RecordingUpdater`] keeps what it is sent for a test to read, this
+/// keeps nothing, so that deciding a stream of findings (`soar process
+/// --dry-run`) takes the same memory however long the stream is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DryRunUpdater;
+
+#[async_trait]
+impl FindingUpdater for DryRunUpdater {
+    async fn update(&self, update: &FindingUpdate) -> Result<BatchReport, PortError> {
+        Ok(BatchReport {
+            processed: update.findings.clone(),
+            failed: Vec::new(),
+        })
+    }
+
+    async fn import(&self, imported: &[Finding]) -> Result<BatchReport, PortError> {
+        Ok(BatchReport {
+            processed: imported.iter().map(FindingRef::from).collect(),
+            failed: Vec::new(),
+        })
+    }
+}
+
 fn apply(finding: &mut Finding, update: &FindingUpdate) {
     if let Some(status) = update.workflow_status {
         finding.workflow.get_or_insert_with(Default::default).status = Some(status);
@@ -251,6 +276,28 @@ mod tests {
             closed_at,
             expires_at: 2,
         }
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_reports_every_finding_processed() {
+        let finding = Finding {
+            id: "f-1".into(),
+            product_arn: "arn:aws:securityhub:eu-west-1::product/aws/securityhub".into(),
+            ..Finding::default()
+        };
+        let reference = FindingRef::from(&finding);
+        let imported = DryRunUpdater.import(&[finding]).await.unwrap();
+        assert_eq!(imported.processed, std::slice::from_ref(&reference));
+        assert!(imported.is_complete());
+        let update = FindingUpdate {
+            findings: vec![reference.clone()],
+            ..FindingUpdate::default()
+        };
+        let updated = DryRunUpdater.update(&update).await.unwrap();
+        assert_eq!(
+            (updated.processed, updated.failed.len()),
+            (vec![reference], 0)
+        );
     }
 
     #[tokio::test]
