@@ -60,6 +60,12 @@ for feature in "" ec2 iam s3; do
   cargo clippy --locked -p soar-incident --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
 
+# soar-tickets: each system alone, and each credential store alone with
+# its one SDK.
+for feature in "" jira servicenow ssm secretsmanager; do
+  cargo clippy --locked -p soar-tickets --no-default-features ${feature:+--features "$feature"} -- -D warnings
+done
+
 step "cargo test"
 cargo test --workspace --all-features --locked
 
@@ -74,7 +80,7 @@ cargo test --workspace --all-features --locked
 # packaged manifest has no profile, so dependencies are built without debug
 # info here as in the workspace's dev profile.
 step "cargo package: the published crates check, document and test from their packages"
-published=(soar-asff soar-core soar-remediate soar-incident)
+published=(soar-asff soar-core soar-remediate soar-incident soar-tickets)
 nodebug=(--config 'profile.dev.package."*".debug=false')
 # Where cargo puts the packages, and their version, as cargo says.
 read -r target version < <(cargo metadata --no-deps --format-version 1 --locked | python3 -c '

@@ -91,6 +91,8 @@ pub struct Config {
     pub accounts: Vec<AccountData>,
     /// How every AWS SDK client retries.
     pub aws_retry: AwsRetry,
+    /// How tickets are routed, when they are due, and who is reminded.
+    pub tickets: crate::tickets::TicketingConfig,
 }
 
 impl Default for Config {
@@ -108,6 +110,7 @@ impl Default for Config {
             reassign_accounts: true,
             accounts: Vec::new(),
             aws_retry: AwsRetry::default(),
+            tickets: crate::tickets::TicketingConfig::default(),
         }
     }
 }
@@ -326,6 +329,20 @@ impl Config {
             });
         }
         self.aws_retry.validate()?;
+        let tickets = &self.tickets;
+        if tickets.default_project.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                member: "tickets",
+                message: "default_project must not be empty: it is where an untagged account's tickets go".to_owned(),
+            });
+        }
+        let sla = tickets.sla_hours;
+        if [sla.critical, sla.high, sla.medium, sla.low].contains(&0) {
+            return Err(ConfigError::Invalid {
+                member: "tickets",
+                message: "every sla_hours must be at least 1".to_owned(),
+            });
+        }
         for account in &self.accounts {
             if !soar_asff::is_account_id(&account.id) {
                 return Err(ConfigError::Invalid {
@@ -608,6 +625,38 @@ mod tests {
         ] {
             let error = Config::from_json(bad).unwrap_err();
             assert!(error.to_string().contains("aws_retry"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_tickets_section_is_read_and_checked() {
+        use crate::tickets::{SocDomains, SystemKind};
+        let config = Config::from_json(
+            r#"{"tickets": {"system": "servicenow", "default_project": "Security",
+                "soc_project": "SOC", "soc_domains": "APP", "sla_hours": {"critical": 2},
+                "escalate_severities": ["CRITICAL"]}}"#,
+        )
+        .unwrap();
+        let tickets = &config.tickets;
+        assert_eq!(tickets.system, SystemKind::ServiceNow);
+        assert_eq!(tickets.soc_domains, SocDomains::App);
+        assert_eq!(
+            (tickets.sla_hours.critical, tickets.sla_hours.high),
+            (2, 8),
+            "unset SLAs keep their defaults"
+        );
+        assert!(tickets.autofixed_tickets);
+        for (bad, expected) in [
+            (
+                r#"{"tickets": {"default_project": " "}}"#,
+                "default_project",
+            ),
+            (r#"{"tickets": {"sla_hours": {"high": 0}}}"#, "sla_hours"),
+            (r#"{"tickets": {"system": "email"}}"#, "tickets.system"),
+            (r#"{"tickets": {"sla": {}}}"#, "unknown field"),
+        ] {
+            let error = Config::from_json(bad).unwrap_err();
+            assert!(error.to_string().contains(expected), "{bad}: {error}");
         }
     }
 }

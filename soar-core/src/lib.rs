@@ -23,6 +23,7 @@ pub mod scratchpad;
 pub mod suppression;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tickets;
 mod time;
 
 pub use account::AccountData;

@@ -430,6 +430,7 @@ mod dynamodb {
             opened_at: 1_700_000_000,
             closed_at: None,
             expires_at: 1_731_536_000,
+            ..TicketRecord::default()
         }
     }
 
@@ -476,6 +477,99 @@ mod dynamodb {
         records.put_ticket(&ticket()).await.unwrap();
         assert_eq!(records.open_ticket("f-1").await.unwrap(), Some(ticket()));
         assert_eq!((put.num_calls(), get.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn an_unsent_claim_keeps_its_state_severity_due_time_and_reason() {
+        use soar_asff::SeverityLabel;
+        let claim = TicketRecord {
+            sent: false,
+            last_error: Some("Jira.open failed (other): HTTP 503".into()),
+            severity: Some(SeverityLabel::High),
+            due_at: Some(1_700_028_800),
+            project: Some("SEC".into()),
+            ..ticket()
+        };
+        let written = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let keep = written.clone();
+        let put = mock!(Client::put_item)
+            .match_requests(move |r| {
+                *keep.lock().unwrap() = r.item().cloned();
+                true
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]);
+        DynamoRecords::new(client, tables())
+            .put_ticket(&claim)
+            .await
+            .unwrap();
+        let item = written.lock().unwrap().clone().unwrap();
+        assert_eq!(item.get("sent"), Some(&AttributeValue::Bool(false)));
+        assert_eq!(item.get("severity"), Some(&s("HIGH")));
+        assert_eq!(
+            item.get("due_at"),
+            Some(&AttributeValue::N("1700028800".into()))
+        );
+        assert_eq!(item.get("project"), Some(&s("SEC")));
+        // What was written reads back as the same record.
+        let get = mock!(Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(item.clone()))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get]);
+        let read = DynamoRecords::new(client, tables())
+            .open_ticket("f-1")
+            .await
+            .unwrap();
+        assert_eq!(read, Some(claim));
+    }
+
+    #[tokio::test]
+    async fn open_tickets_scans_every_page_for_tickets_without_closed_at() {
+        use aws_sdk_dynamodb::operation::scan::ScanOutput;
+        let item = |finding: &str| {
+            HashMap::from([
+                ("finding_id".to_owned(), s(finding)),
+                ("ticket_id".to_owned(), s("SEC-1")),
+                (
+                    "opened_at".to_owned(),
+                    AttributeValue::N("1700000000".into()),
+                ),
+                ("severity".to_owned(), s("CRITICAL")),
+            ])
+        };
+        let first = mock!(Client::scan)
+            .match_requests(|r| {
+                r.table_name() == Some("soar-tickets")
+                    && r.filter_expression() == Some("attribute_not_exists(closed_at)")
+                    && r.exclusive_start_key().is_none()
+            })
+            .then_output(move || {
+                ScanOutput::builder()
+                    .items(item("f-1"))
+                    .set_last_evaluated_key(Some(HashMap::from([(
+                        "finding_id".to_owned(),
+                        s("f-1"),
+                    )])))
+                    .build()
+            });
+        let second = mock!(Client::scan)
+            .match_requests(|r| {
+                r.exclusive_start_key()
+                    .is_some_and(|k| k.get("finding_id") == Some(&s("f-1")))
+            })
+            .then_output(move || ScanOutput::builder().items(item("f-2")).build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&second, &first]);
+        let open = DynamoRecords::new(client, tables())
+            .open_tickets()
+            .await
+            .unwrap();
+        let findings: Vec<&str> = open.iter().map(|t| t.finding_id.as_str()).collect();
+        assert_eq!(findings, ["f-1", "f-2"]);
+        assert_eq!(open[0].severity, Some(soar_asff::SeverityLabel::Critical));
+        assert!(open[0].sent, "an item without `sent` was sent");
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
     }
 
     #[tokio::test]

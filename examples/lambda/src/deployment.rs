@@ -9,12 +9,15 @@ use soar_core::aws::{
     AssumeRoleSessions, DynamoRecords, OrganizationsDirectory, SecurityHubUpdater,
 };
 use soar_core::ports::memory::StaticAccounts;
-use soar_core::ports::AccountDirectory;
+use soar_core::ports::{AccountDirectory, TicketSystem};
 use soar_core::scoring::NoModel;
 use soar_core::{Pipeline, Ports};
 use soar_remediate::{ContextFactory, Registry};
 
-use crate::settings::{LambdaSettings, SettingsError};
+use soar_tickets::credentials::{SecretsManagerSecret, SsmParameter};
+use soar_tickets::{Cached, CredentialSource, Credentials};
+
+use crate::settings::{LambdaSettings, SettingsError, TicketCredentials};
 
 /// The ports and clients of one container.
 pub struct Deployment {
@@ -28,6 +31,8 @@ pub struct Deployment {
     pub updater: SecurityHubUpdater,
     /// Tickets, incidents and autoremediations in DynamoDB.
     pub records: DynamoRecords,
+    /// The ticket system: Jira, ServiceNow, or none.
+    pub tickets: Arc<dyn TicketSystem>,
     /// Sessions in each finding's account and Region, for remediations.
     pub contexts: ContextFactory,
     /// Every remediation compiled in.
@@ -52,12 +57,34 @@ impl Deployment {
     pub async fn from_env() -> Result<Self, SettingsError> {
         let settings = LambdaSettings::from_env()?;
         let sdk = load_sdk_config(&settings.config.aws_retry).await;
-        Ok(Deployment::new(settings, sdk))
+        Deployment::new(settings, sdk)
     }
 
     /// Builds the clients and ports from `sdk`. Building a client makes no
-    /// call; credentials are resolved on first use.
-    pub fn new(settings: LambdaSettings, sdk: SdkConfig) -> Self {
+    /// call; credentials (AWS's, and the ticket system's from SSM or
+    /// Secrets Manager) are read on first use, and then kept.
+    ///
+    /// # Errors
+    /// [`SettingsError`] when the ticket system's settings cannot work
+    /// ([`LambdaSettings::from_lookup`] checks them first).
+    pub fn new(settings: LambdaSettings, sdk: SdkConfig) -> Result<Self, SettingsError> {
+        let credentials: Arc<dyn CredentialSource> = match &settings.ticket_credentials {
+            Some(TicketCredentials::SsmParameter(name)) => Arc::new(Cached::new(
+                SsmParameter::new(aws_sdk_ssm::Client::new(&sdk), name),
+            )),
+            Some(TicketCredentials::Secret(id)) => Arc::new(Cached::new(
+                SecretsManagerSecret::new(aws_sdk_secretsmanager::Client::new(&sdk), id),
+            )),
+            // Only the `none` system goes without; it reads none.
+            None => Arc::new(Credentials::bearer("")),
+        };
+        let tickets = settings
+            .ticket_system
+            .build(settings.config.tickets.system, credentials)
+            .map_err(|e| SettingsError {
+                variable: "SOAR_TICKET_SYSTEM",
+                message: e.to_string(),
+            })?;
         let accounts: Box<dyn AccountDirectory> = if settings.organizations {
             Box::new(OrganizationsDirectory::new(
                 aws_sdk_organizations::Client::new(&sdk),
@@ -75,7 +102,8 @@ impl Deployment {
         }
         let contexts =
             ContextFactory::new(Arc::new(sessions)).with_settings(settings.remediation.clone());
-        Deployment {
+        Ok(Deployment {
+            tickets,
             updater: SecurityHubUpdater::new(aws_sdk_securityhub::Client::new(&sdk)),
             records: DynamoRecords::new(
                 aws_sdk_dynamodb::Client::new(&sdk),
@@ -86,7 +114,7 @@ impl Deployment {
             registry: Registry::default(),
             sdk,
             settings,
-        }
+        })
     }
 
     /// The decision pipeline on these ports.
@@ -106,6 +134,8 @@ impl Deployment {
         crate::handlers::UpdatePorts {
             updater: &self.updater,
             records: &self.records,
+            tickets: self.tickets.as_ref(),
+            ticketing: &self.settings.config.tickets,
             retention_seconds: i64::from(self.settings.record_retention_days) * 86_400,
             now,
         }

@@ -6,7 +6,10 @@
 use serde_json::value::RawValue;
 use soar_asff::LazyEvent;
 use soar_core::pipeline::workflow_update;
-use soar_core::ports::{EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord};
+use soar_core::ports::{
+    EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord, TicketSystem,
+};
+use soar_core::tickets::{Opened, TicketDesk, TicketKind, TicketingConfig};
 use soar_core::{ControlAction, Decision, Pipeline, Scratchpad, Timestamp};
 use soar_incident::IncidentConfig;
 use soar_remediate::{remediate_finding, ContextFactory, Mode, Outcome, Registry};
@@ -230,24 +233,35 @@ pub struct UpdatePorts<'a> {
     pub updater: &'a dyn FindingUpdater,
     /// The tickets and event records.
     pub records: &'a dyn RecordStore,
+    /// The ticket system: Jira, ServiceNow, or none.
+    pub tickets: &'a dyn TicketSystem,
+    /// Routing, SLAs and AUTOFIXED tickets.
+    pub ticketing: &'a TicketingConfig,
     /// How long records are kept, in seconds.
     pub retention_seconds: i64,
     /// The time now.
     pub now: Timestamp,
 }
 
-/// `soar-update`: records the outcome. It opens the ticket (once: a
+/// `soar-update`: records the outcome, and takes each ticket through its
+/// life ([`TicketDesk`]). It opens the ticket a finding needs (once: a
 /// conditional write keyed by the finding ID, so a repeated step finds the
-/// ticket it opened), closes the ticket of a resolved finding, records the
-/// autoremediation, and writes the workflow status back to Security Hub:
-/// SUPPRESSED, RESOLVED after a remediation, or NOTIFIED with `TicketOpen`
-/// and `TicketId`.
+/// ticket it opened), records a remediation as an AUTOFIXED ticket opened
+/// and closed at once (when configured), closes the ticket of a resolved
+/// finding or incident, records the incident or autoremediation, and writes
+/// the workflow status back to Security Hub: SUPPRESSED, RESOLVED after a
+/// remediation, or NOTIFIED with `TicketOpen` and `TicketId`.
+///
+/// When the ticket system does not take a ticket, nothing is lost: the
+/// claim is recorded with the reason, the finding stays NEW (no workflow
+/// update), and the next run for it (Security Hub's next update of the
+/// finding, or the backlog sweep) opens the ticket.
 ///
 /// # Errors
-/// [`HandlerError::Port`] when the record store fails, and
-/// [`HandlerError::NotUpdated`] when Security Hub refuses the update; Step
-/// Functions retries the step, and nothing is lost, since every write is
-/// idempotent.
+/// [`HandlerError::Port`] when the record store fails or a ticket cannot
+/// be closed, and [`HandlerError::NotUpdated`] when Security Hub refuses
+/// the update; Step Functions retries the step, and nothing is lost, since
+/// every write is idempotent.
 pub async fn update(
     mut pad: Scratchpad,
     ports: UpdatePorts<'_>,
@@ -272,30 +286,64 @@ pub async fn update(
             )
         };
     }
+    let desk = TicketDesk {
+        system: ports.tickets,
+        records: ports.records,
+        config: ports.ticketing,
+    };
     let mut ticket_id = None;
     if needs_ticket(&pad) {
-        let ticket = ports
-            .records
-            .open_ticket_once(&new_ticket(&pad, now, expires_at))
+        let opened = desk
+            .open(&pad, TicketKind::of(&pad), now, expires_at)
             .await?;
         // After what a containment did, which the ticket must not hide.
-        let opened = format!("Ticket {} is open.", ticket.ticket_id);
-        pad.messages.actions_taken = if pad.messages.actions_taken
-            == soar_core::scratchpad::Messages::default().actions_taken
-        {
-            opened
-        } else {
-            format!("{} {opened}", pad.messages.actions_taken)
+        let said = match &opened {
+            Opened::New(record) | Opened::Existing(record) => {
+                ticket_id = Some(record.ticket_id.clone());
+                format!("Ticket {} is open.", record.ticket_id)
+            }
+            Opened::Failed { error, .. } => format!(
+                "The ticket could not be opened ({error}); the finding stays NEW, and the next run opens it."
+            ),
         };
-        ticket_id = Some(ticket.ticket_id.clone());
-        pad.db.ticket = Some(ticket);
+        add_action_taken(&mut pad, &said);
+        pad.db.ticket = Some(opened.record().clone());
+    } else if pad.actions.remediated
+        && !pad.actions.autoremediation_not_done
+        && !pad.actions.suppress_finding
+    {
+        if let Some(opened) = desk.autofixed(&pad, now, expires_at).await? {
+            let said = match &opened {
+                Opened::Failed { error, .. } => {
+                    format!("The AUTOFIXED ticket could not be opened ({error}).")
+                }
+                _ => format!(
+                    "AUTOFIXED ticket {} was opened and closed.",
+                    opened.record().ticket_id
+                ),
+            };
+            add_action_taken(&mut pad, &said);
+            pad.db.ticket = Some(opened.record().clone());
+        }
     }
     if pad.decision == Some(Decision::CloseTicket) {
-        if let Some(mut ticket) = pad.db.ticket.clone().filter(|t| t.closed_at.is_none()) {
-            ticket.closed_at = Some(now);
-            ports.records.put_ticket(&ticket).await?;
-            pad.messages.actions_taken = format!("Closed ticket {}.", ticket.ticket_id);
-            pad.db.ticket = Some(ticket);
+        let open = pad
+            .db
+            .ticket
+            .clone()
+            .filter(|t| t.closed_at.is_none())
+            .or_else(|| ticket_of_finding(&pad));
+        if let Some(ticket) = open {
+            let comment = format!(
+                "The finding is resolved{}.",
+                pad.decision_reason
+                    .as_deref()
+                    .map(|reason| format!(": {reason}"))
+                    .unwrap_or_default()
+            );
+            let closed = desk.close(&ticket, &comment, now).await?;
+            pad.messages.actions_taken = format!("Closed ticket {}.", closed.ticket_id);
+            pad.db.ticket = Some(closed);
         }
     }
     if let Some((table, kind, outcome)) = event_record(&pad) {
@@ -320,6 +368,30 @@ pub async fn update(
         }
     }
     Ok(pad)
+}
+
+fn add_action_taken(pad: &mut Scratchpad, said: &str) {
+    pad.messages.actions_taken =
+        if pad.messages.actions_taken == soar_core::scratchpad::Messages::default().actions_taken {
+            said.to_owned()
+        } else {
+            format!("{} {said}", pad.messages.actions_taken)
+        };
+}
+
+/// The ticket a resolved finding says it has (`TicketOpen` = `Yes` and
+/// `TicketId`, as soar writes them) when the record store has none: a
+/// ticket opened before the records were kept, or by another deployment.
+fn ticket_of_finding(pad: &Scratchpad) -> Option<TicketRecord> {
+    let view = pad.finding.view();
+    let open = view.user_defined_field("TicketOpen")?;
+    let ticket_id = view.user_defined_field("TicketId")?;
+    (open.eq_ignore_ascii_case("yes") && !ticket_id.is_empty()).then(|| TicketRecord {
+        ticket_id: ticket_id.to_owned(),
+        finding_id: view.id().to_owned(),
+        account_id: pad.account.id.clone(),
+        ..TicketRecord::default()
+    })
 }
 
 /// The record a finding leaves, if any: an incident in the incidents table,
@@ -349,30 +421,6 @@ fn event_record(pad: &Scratchpad) -> Option<(RecordKind, String, &'static str)> 
         return Some((RecordKind::Autoremediation, kind, outcome));
     }
     None
-}
-
-/// The ticket for a finding: its ID is derived from the finding ID, so the
-/// same finding always gets the same reference.
-fn new_ticket(pad: &Scratchpad, now: i64, expires_at: i64) -> TicketRecord {
-    let short = pad
-        .finding
-        .id
-        .rsplit(['/', ':'])
-        .next()
-        .filter(|tail| !tail.is_empty())
-        .unwrap_or(&pad.finding.id);
-    TicketRecord {
-        ticket_id: format!("SOAR-{short}"),
-        finding_id: pad.finding.id.clone(),
-        account_id: pad.account.id.clone(),
-        control_id: pad.control_id.clone(),
-        team: pad.account.team.clone(),
-        title: pad.finding.title.clone(),
-        penalty_score: pad.penalty_score,
-        opened_at: now,
-        closed_at: None,
-        expires_at,
-    }
 }
 
 /// What `soar-sweep` takes: where the previous page ended.
@@ -463,20 +511,20 @@ mod tests {
     use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
     use aws_sdk_dynamodb::operation::update_table::UpdateTableOutput;
     use aws_sdk_dynamodb::types::TableDescription;
-    use serde_json::json;
-    use soar_asff::{Finding, WorkflowStatus};
+    use serde_json::{json, Value};
+    use soar_asff::{Event, Finding, WorkflowStatus};
     use soar_core::aws::AmbientSessions;
-    use soar_core::ports::memory::{MemoryRecords, RecordingUpdater, StaticAccounts};
-    use soar_core::ports::RecordKind;
+    use soar_core::error_class::ErrorClass;
+    use soar_core::ports::memory::{
+        MemoryRecords, MemoryTickets, RecordingUpdater, StaticAccounts,
+    };
+    use soar_core::ports::{NewTicket, PortError, RecordKind, TicketState};
     use soar_core::scoring::NoModel;
     use soar_core::{AccountData, Config, Ports};
     use soar_remediate::testkit::{
         finding_for, mock, test_sdk_config, MockResponseInterceptor, RuleMode, TEST_ACCOUNT,
     };
     use soar_remediate::ContextFactory;
-
-    use serde_json::Value;
-    use soar_asff::Event;
 
     use super::*;
 
@@ -501,6 +549,8 @@ mod tests {
         accounts: StaticAccounts,
         updater: RecordingUpdater,
         records: MemoryRecords,
+        tickets: MemoryTickets,
+        ticketing: TicketingConfig,
         registry: Registry,
     }
 
@@ -514,6 +564,8 @@ mod tests {
                 }]),
                 updater: RecordingUpdater::default(),
                 records: MemoryRecords::default(),
+                tickets: MemoryTickets::default(),
+                ticketing: TicketingConfig::default(),
                 registry: Registry::default(),
             }
         }
@@ -535,6 +587,8 @@ mod tests {
             UpdatePorts {
                 updater: &self.updater,
                 records: &self.records,
+                tickets: &self.tickets,
+                ticketing: &self.ticketing,
                 retention_seconds: 86_400,
                 now: Timestamp(1_800_000_000),
             }
@@ -866,6 +920,12 @@ mod tests {
         pad.control_action = Some(ControlAction::Ticket);
         pad.decision_reason =
             Some("control Lambda.1 fails: no automatic remediation exists for it".into());
+        // As decide found it.
+        pad.account = AccountData {
+            id: "111111111111".into(),
+            team: Some("payments".into()),
+            ..AccountData::default()
+        };
         pad
     }
 
@@ -878,8 +938,17 @@ mod tests {
         assert_eq!(tickets.len(), 1, "{tickets:?}");
         assert_eq!(first.db.ticket, again.db.ticket);
         let ticket_id = tickets[0].ticket_id.clone();
-        assert_eq!(ticket_id, "SOAR-test");
+        assert_eq!(ticket_id, "SOAR-1", "the ticket system's ID");
         assert_eq!(tickets[0].expires_at, 1_800_000_000 + 86_400);
+        let opened = memory.tickets.tickets();
+        assert_eq!(opened.len(), 1, "one ticket in the system: {opened:?}");
+        assert_eq!(opened[0].ticket.reference, "SOAR-test");
+        assert_eq!(opened[0].ticket.project, "SOAR", "the default project");
+        assert!(
+            opened[0].ticket.title.starts_with("TEAM FIX: "),
+            "{opened:?}"
+        );
+        assert_eq!(opened[0].ticket.team.as_deref(), Some("payments"));
         let updates = memory.updater.updates();
         assert_eq!(updates.len(), 2);
         for change in updates {
@@ -936,7 +1005,129 @@ mod tests {
             (events[0].1.kind.as_str(), events[0].1.outcome.as_str()),
             ("DynamoDB.6", "remediated")
         );
+        // The AUTOFIXED ticket: opened and closed at once, never left open.
+        let autofixed = memory.tickets.tickets();
+        assert_eq!(autofixed.len(), 1, "{autofixed:?}");
+        assert!(autofixed[0].ticket.title.starts_with("AUTOFIXED: "));
+        assert_eq!(
+            autofixed[0].closed.as_deref(),
+            Some("soar fixed it: Turned on deletion protection of table orders.")
+        );
+        let records = memory.records.tickets();
+        assert_eq!(records[0].closed_at, Some(1_800_000_000));
+    }
+
+    #[tokio::test]
+    async fn with_autofixed_tickets_off_a_remediation_opens_none() {
+        let mut memory = Memory::new();
+        memory.ticketing.autofixed_tickets = false;
+        let mut pad = Scratchpad::new(table_finding(TEST_ACCOUNT));
+        pad.actions.remediated = true;
+        update(pad, memory.update_ports()).await.unwrap();
+        assert!(memory.tickets.tickets().is_empty());
         assert!(memory.records.tickets().is_empty());
+        assert_eq!(
+            memory.updater.updates()[0].workflow_status,
+            Some(WorkflowStatus::Resolved)
+        );
+    }
+
+    /// A ticket system that is down.
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl TicketSystem for Down {
+        async fn open(&self, _ticket: &NewTicket) -> Result<String, PortError> {
+            Err(PortError {
+                port: "Jira",
+                operation: "open",
+                class: ErrorClass::Other,
+                message: "HTTP 503 Service Unavailable (after 3 attempts)".into(),
+            })
+        }
+        async fn comment(&self, _id: &str, _text: &str) -> Result<(), PortError> {
+            Ok(())
+        }
+        async fn get(&self, _id: &str) -> Result<TicketState, PortError> {
+            unreachable!("not called by update")
+        }
+        async fn close(&self, _id: &str, _comment: &str) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_ticket_system_that_is_down_leaves_the_finding_new_and_the_claim_recorded() {
+        let memory = Memory::new();
+        let ports = UpdatePorts {
+            tickets: &Down,
+            ..memory.update_ports()
+        };
+        let pad = update(ticketed_pad(), ports).await.unwrap();
+        assert!(
+            memory.updater.updates().is_empty(),
+            "no NOTIFIED: the finding stays NEW"
+        );
+        let records = memory.records.tickets();
+        assert_eq!(records.len(), 1);
+        assert!(!records[0].sent, "{records:?}");
+        assert!(
+            records[0]
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("HTTP 503"),
+            "{records:?}"
+        );
+        assert!(
+            pad.messages.actions_taken.contains("the next run opens it"),
+            "{}",
+            pad.messages.actions_taken
+        );
+        // The next run, with the system back, opens it, once.
+        let pad = update(ticketed_pad(), memory.update_ports()).await.unwrap();
+        assert_eq!(memory.tickets.tickets().len(), 1);
+        assert_eq!(pad.db.ticket.as_ref().map(|t| t.sent), Some(true));
+        let updates = memory.updater.updates();
+        assert_eq!(updates.len(), 1);
+        assert_eq!(updates[0].workflow_status, Some(WorkflowStatus::Notified));
+        assert_eq!(
+            updates[0]
+                .user_defined_fields
+                .get("TicketId")
+                .map(String::as_str),
+            Some("SOAR-1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resolved_finding_closes_the_ticket_it_carries_when_no_record_has_it() {
+        let memory = Memory::new();
+        let opened = memory
+            .tickets
+            .open(&NewTicket {
+                reference: "SOAR-test".into(),
+                ..NewTicket::default()
+            })
+            .await
+            .unwrap();
+        let mut finding = ticketed_pad().finding.to_finding();
+        finding.user_defined_fields = Some(
+            [("TicketOpen", "Yes"), ("TicketId", opened.as_str())]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        );
+        let mut pad = Scratchpad::new(finding);
+        pad.decision = Some(Decision::CloseTicket);
+        pad.decision_reason = Some("the control passes".into());
+        let pad = update(pad, memory.update_ports()).await.unwrap();
+        assert_eq!(
+            memory.tickets.tickets()[0].closed.as_deref(),
+            Some("The finding is resolved: the control passes.")
+        );
+        assert_eq!(pad.messages.actions_taken, "Closed ticket SOAR-1.");
+        assert_eq!(memory.records.tickets()[0].closed_at, Some(1_800_000_000));
     }
 
     #[tokio::test]
@@ -961,6 +1152,15 @@ mod tests {
             Some(1_800_000_000)
         );
         assert_eq!(memory.records.tickets()[0].closed_at, Some(1_800_000_000));
+        let in_system = memory.tickets.tickets();
+        assert_eq!(in_system.len(), 1);
+        assert!(
+            in_system[0]
+                .closed
+                .as_deref()
+                .is_some_and(|c| c.starts_with("The finding is resolved")),
+            "{in_system:?}"
+        );
     }
 
     #[tokio::test]
@@ -992,6 +1192,8 @@ mod tests {
         let ports = UpdatePorts {
             updater: &Refusing,
             records: &records,
+            tickets: &soar_core::ports::memory::NoTickets,
+            ticketing: &TicketingConfig::default(),
             retention_seconds: 60,
             now: Timestamp(0),
         };

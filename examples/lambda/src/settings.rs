@@ -21,12 +21,16 @@
 //! | `SOAR_INCIDENTS_TABLE` | `soar-incidents` | The DynamoDB table of incidents. |
 //! | `SOAR_AUTOREMEDIATIONS_TABLE` | `soar-autoremediations` | The DynamoDB table of autoremediations. |
 //! | `SOAR_RECORD_RETENTION_DAYS` | `365` | How long records are kept (their DynamoDB TTL). |
+//! | `SOAR_TICKET_SYSTEM` | `{}` | The ticket systems' settings, as JSON ([`soar_tickets::SystemSettings`]); which one is used is `SOAR_CONFIG`'s `tickets.system`. |
+//! | `SOAR_TICKET_PARAMETER` | none | The SSM parameter (a `SecureString`) holding the ticket system's credentials, `{"user": ..., "token": ...}`. |
+//! | `SOAR_TICKET_SECRET` | none | Or the Secrets Manager secret holding them. One of the two is needed for Jira or ServiceNow. |
 //! | `SOAR_SWEEP_PAGE_SIZE` | `50` | Findings per `GetFindings` page in the backlog sweep (1 to 100). A page travels in the state machine's state, which holds at most 256 KiB, and a finding is 3 KB on average (5 KB at most in the test data). |
 
 use soar_core::aws::TableNames;
 use soar_core::{Config, DestructiveControls};
 use soar_incident::IncidentConfig;
 use soar_remediate::Settings;
+use soar_tickets::SystemSettings;
 
 /// A variable that does not parse, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +63,20 @@ pub struct LambdaSettings {
     pub record_retention_days: u32,
     /// Findings per `GetFindings` page in the backlog sweep.
     pub sweep_page_size: i32,
+    /// The ticket systems' settings.
+    pub ticket_system: SystemSettings,
+    /// Where the ticket system's credentials are kept.
+    pub ticket_credentials: Option<TicketCredentials>,
+}
+
+/// Where the ticket system's credentials are kept: a JSON document
+/// `{"user": ..., "token": ...}`, read once per container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketCredentials {
+    /// An SSM Parameter Store `SecureString`, by name.
+    SsmParameter(String),
+    /// A Secrets Manager secret, by name or ARN.
+    Secret(String),
 }
 
 impl LambdaSettings {
@@ -123,7 +141,42 @@ impl LambdaSettings {
             50,
             1..=100,
         )?;
+        let ticket_system: SystemSettings =
+            json_setting("SOAR_TICKET_SYSTEM", text("SOAR_TICKET_SYSTEM"))?;
+        let ticket_credentials = match (text("SOAR_TICKET_PARAMETER"), text("SOAR_TICKET_SECRET")) {
+            (Some(_), Some(_)) => {
+                return Err(SettingsError {
+                    variable: "SOAR_TICKET_SECRET",
+                    message: "set SOAR_TICKET_PARAMETER or SOAR_TICKET_SECRET, not both".into(),
+                })
+            }
+            (Some(name), None) => Some(TicketCredentials::SsmParameter(name)),
+            (None, Some(id)) => Some(TicketCredentials::Secret(id)),
+            (None, None) => None,
+        };
+        let system = config.tickets.system;
+        if system != soar_core::tickets::SystemKind::None {
+            if ticket_credentials.is_none() {
+                return Err(SettingsError {
+                    variable: "SOAR_TICKET_PARAMETER",
+                    message: format!(
+                        "the ticket system is {system:?}: its credentials need SOAR_TICKET_PARAMETER or SOAR_TICKET_SECRET"
+                    ),
+                });
+            }
+            // Building makes no call: it checks the URL and the rest now,
+            // at init, not at the first ticket.
+            let unused = std::sync::Arc::new(soar_tickets::Credentials::bearer(""));
+            ticket_system
+                .build(system, unused)
+                .map_err(|e| SettingsError {
+                    variable: "SOAR_TICKET_SYSTEM",
+                    message: e.to_string(),
+                })?;
+        }
         Ok(LambdaSettings {
+            ticket_system,
+            ticket_credentials,
             config,
             remediation,
             incident,
@@ -279,5 +332,54 @@ mod tests {
                 .to_string()
                 .starts_with(&format!("environment variable {variable}")));
         }
+    }
+
+    #[test]
+    fn a_ticket_system_is_checked_at_init_with_its_credentials() {
+        let jira = r#"{"tickets": {"system": "jira", "default_project": "SEC"}}"#;
+        let url = r#"{"jira": {"url": "https://example.atlassian.net"}}"#;
+        let s = settings(&[
+            ("SOAR_CONFIG", jira),
+            ("SOAR_TICKET_SYSTEM", url),
+            ("SOAR_TICKET_SECRET", "soar/jira"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.ticket_credentials,
+            Some(TicketCredentials::Secret("soar/jira".into()))
+        );
+        assert_eq!(s.ticket_system.jira.url, "https://example.atlassian.net");
+
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Vars, &str, &str); 3] = [
+            (
+                &[("SOAR_CONFIG", jira), ("SOAR_TICKET_SYSTEM", url)],
+                "SOAR_TICKET_PARAMETER",
+                "credentials need",
+            ),
+            (
+                &[
+                    ("SOAR_CONFIG", jira),
+                    ("SOAR_TICKET_PARAMETER", "/soar/jira"),
+                ],
+                "SOAR_TICKET_SYSTEM",
+                "url",
+            ),
+            (
+                &[
+                    ("SOAR_TICKET_PARAMETER", "/soar/jira"),
+                    ("SOAR_TICKET_SECRET", "soar/jira"),
+                ],
+                "SOAR_TICKET_SECRET",
+                "not both",
+            ),
+        ];
+        for (vars, variable, expected) in cases {
+            let error = settings(vars).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+            assert!(error.message.contains(expected), "{error}");
+        }
+        // Without a ticket system, nothing else is needed.
+        assert_eq!(settings(&[]).unwrap().ticket_credentials, None);
     }
 }

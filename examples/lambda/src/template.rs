@@ -115,7 +115,9 @@ const FUNCTIONS: [Function; 4] = [
         id: UPDATE,
         binary: "soar-update",
         suffix: "update",
-        timeout: 30,
+        // A ticket system's calls: each retried on 429 and 5xx, with waits
+        // of up to 5 s (soar_tickets::RetryPolicy).
+        timeout: 60,
         description:
             "soar: records the outcome (ticket, autoremediation) and updates the finding's workflow",
     },
@@ -381,6 +383,25 @@ fn parameters(registry: &Registry) -> Value {
             "MaxValue": 100,
             "Default": 50,
         },
+        "TicketSystemSettings": {
+            "Type": "String",
+            "Description": "The ticket systems' settings, as JSON (soar_tickets::SystemSettings: jira.url, issue_type, priorities, final_status; servicenow.url, table, ...). Which system is used is PipelineConfig's tickets.system (none, jira or servicenow).",
+            "Default": "{}",
+        },
+        "TicketCredentialsParameter": {
+            "Type": "String",
+            "Description": "The SSM parameter (a SecureString, its name starting with /) holding the ticket system's credentials as {\"user\": ..., \"token\": ...}. Empty for none.",
+            "AllowedPattern": "^(/[\\w.\\-/]{1,1010})?$",
+            "ConstraintDescription": "empty, or a parameter name starting with /",
+            "Default": "",
+        },
+        "TicketCredentialsSecret": {
+            "Type": "String",
+            "Description": "Or the ARN of the Secrets Manager secret holding them. Empty for none.",
+            "AllowedPattern": "^(arn:[\\w-]+:secretsmanager:[\\w-]+:\\d{12}:secret:[\\w/+=.@-]+)?$",
+            "ConstraintDescription": "empty, or a secret's ARN",
+            "Default": "",
+        },
         "NotificationEmail": {
             "Type": "String",
             "Description": "An email address subscribed to the deployment's alarms. Empty for none.",
@@ -409,6 +430,9 @@ fn environment() -> Value {
         "SOAR_AUTOREMEDIATIONS_TABLE": reference("AutoremediationsTable"),
         "SOAR_RECORD_RETENTION_DAYS": reference("RecordRetentionDays"),
         "SOAR_SWEEP_PAGE_SIZE": reference("SweepPageSize"),
+        "SOAR_TICKET_SYSTEM": reference("TicketSystemSettings"),
+        "SOAR_TICKET_PARAMETER": reference("TicketCredentialsParameter"),
+        "SOAR_TICKET_SECRET": reference("TicketCredentialsSecret"),
     })
 }
 
@@ -497,6 +521,32 @@ fn function_statements(id: &str) -> Vec<Value> {
                 "Effect": "Allow",
                 "Action": ["securityhub:BatchUpdateFindings"],
                 "Resource": hub_arn(),
+            }),
+            // The ticket system's credentials: the one parameter or secret
+            // named, read once per container.
+            json!({
+                "Fn::If": [
+                    "HasTicketParameter",
+                    {
+                        "Sid": "TicketCredentialsParameter",
+                        "Effect": "Allow",
+                        "Action": ["ssm:GetParameter"],
+                        "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TicketCredentialsParameter}"),
+                    },
+                    reference("AWS::NoValue"),
+                ]
+            }),
+            json!({
+                "Fn::If": [
+                    "HasTicketSecret",
+                    {
+                        "Sid": "TicketCredentialsSecret",
+                        "Effect": "Allow",
+                        "Action": ["secretsmanager:GetSecretValue"],
+                        "Resource": reference("TicketCredentialsSecret"),
+                    },
+                    reference("AWS::NoValue"),
+                ]
             }),
         ],
         SWEEP => vec![json!({
@@ -910,6 +960,8 @@ pub fn sam_template_value(registry: &Registry) -> Value {
         "Conditions": {
             "HasNotificationEmail": { "Fn::Not": [{ "Fn::Equals": [reference("NotificationEmail"), ""] }] },
             "UseOrganizations": { "Fn::Equals": [reference("OrganizationsLookup"), "true"] },
+            "HasTicketParameter": { "Fn::Not": [{ "Fn::Equals": [reference("TicketCredentialsParameter"), ""] }] },
+            "HasTicketSecret": { "Fn::Not": [{ "Fn::Equals": [reference("TicketCredentialsSecret"), ""] }] },
         },
         "Globals": {
             "Function": {

@@ -154,6 +154,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tickets: list the overdue ones, or open one for a finding.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
     /// Print the completion script for a shell.
     #[command(after_help = "Example:\n  soar completions bash > /etc/bash_completion.d/soar")]
     Completions {
@@ -162,12 +165,64 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum TicketsCommand {
+    /// List the open tickets past their SLA, offline, from a file of records.
+    #[command(
+        long_about = "List the open tickets past their SLA, offline, from a file of ticket \
+            records: a JSON array of them, or an object whose `tickets` member is one (as \
+            soar's record store keeps them). The SLA of each severity and the escalated \
+            severities come from --config's `tickets` (defaults: CRITICAL 4 h, HIGH 8 h, \
+            MEDIUM 336 h, LOW 672 h). Prints one JSON document: the overdue tickets, most \
+            overdue first, and their count by severity.",
+        after_help = "Example:\n  soar tickets overdue --records examples/tickets.json --at 2026-12-06T12:00:00Z"
+    )]
+    Overdue {
+        /// The ticket records, as JSON.
+        #[arg(long, value_name = "FILE")]
+        records: PathBuf,
+        /// The pipeline configuration, for its `tickets` section.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The time to judge at, RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Open the ticket of each finding in a real Jira or ServiceNow.
+    #[command(
+        long_about = "Open the TEAM FIX ticket of each finding in --finding in a real Jira Cloud \
+            or ServiceNow instance, and print its ID as JSON, one line per finding. The \
+            credentials come from SOAR_TICKET_USER and SOAR_TICKET_TOKEN (for Jira Cloud, \
+            the account's e-mail and an API token; without a user, the token is a bearer \
+            token). HTTP 429 and 5xx are retried with a cap; 401 and 403 fail at once, with \
+            exit code 1. A finding that appears twice in one run gets one ticket.",
+        after_help = "Example:\n  SOAR_TICKET_USER=me@example.com SOAR_TICKET_TOKEN=... soar tickets open \\\n    --finding examples/findings/s3-8-block-public-access-failed.json \\\n    --system jira --url https://example.atlassian.net --project SEC"
+    )]
+    Open {
+        /// The events or findings: one, a JSON array, or JSON lines (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        finding: PathBuf,
+        /// The ticket system.
+        #[arg(long, value_parser = ["jira", "servicenow"])]
+        system: String,
+        /// The instance's URL.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The project key or queue (default: routed by --config's `tickets`).
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// The pipeline configuration, for its `tickets` routing.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
 /// What the command line asks for: the arguments of a command, or text
 /// to print as it is (help, version, completions).
 #[derive(Debug)]
 pub(crate) enum Parsed {
     /// A command to run.
-    Run(Args),
+    Run(Box<Args>),
     /// Text to print, with exit code 0.
     Print(String),
 }
@@ -205,7 +260,7 @@ pub(crate) fn parse(
         config: on.config,
         ..args(command)
     };
-    Ok(Parsed::Run(match cli.command {
+    Ok(Parsed::Run(Box::new(match cli.command {
         Command::Process {
             finding,
             dry_run,
@@ -245,12 +300,36 @@ pub(crate) fn parse(
             json,
             ..args("cost")
         },
+        Command::Tickets(TicketsCommand::Overdue {
+            records,
+            config,
+            at,
+        }) => Args {
+            records: Some(records),
+            config,
+            at,
+            ..args("tickets overdue")
+        },
+        Command::Tickets(TicketsCommand::Open {
+            finding,
+            system,
+            url,
+            project,
+            config,
+        }) => Args {
+            finding: Some(finding),
+            system: Some(system),
+            url: Some(url),
+            project,
+            config,
+            ..args("tickets open")
+        },
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "soar", &mut script);
             return Ok(Parsed::Print(String::from_utf8_lossy(&script).into_owned()));
         }
-    }))
+    })))
 }
 
 #[cfg(test)]

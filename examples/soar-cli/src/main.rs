@@ -6,6 +6,7 @@
 
 mod batch;
 mod cli;
+mod tickets;
 
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -34,6 +35,9 @@ enum Failure {
     Usage(String),
     /// Something that should not happen: exit 1.
     Internal(String),
+    /// A remote system refused or failed (a ticket system's 401, 403, or
+    /// 5xx after the retries): exit 1.
+    Remote(String),
     /// Not a failure: a batch printed as it went, and its summary, whose
     /// exit code says whether every document was decided.
     Summary(batch::Summary),
@@ -54,6 +58,11 @@ struct Args {
     markdown: bool,
     controls: Vec<String>,
     out: Option<PathBuf>,
+    records: Option<PathBuf>,
+    at: Option<String>,
+    system: Option<String>,
+    url: Option<String>,
+    project: Option<String>,
 }
 
 fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
@@ -154,7 +163,8 @@ async fn process_input(
             settings.incident = incidents;
         }
         let sdk = load_sdk_config(&settings.config.aws_retry).await;
-        let deployment = Deployment::new(settings, sdk);
+        let deployment =
+            Deployment::new(settings, sdk).map_err(|e| Failure::Input(e.to_string()))?;
         let pipeline = deployment.pipeline();
         let documents = findings_of_documents(name, reader)?;
         return decide_all(
@@ -524,6 +534,8 @@ async fn run(args: Args, out: &mut dyn Write) -> Result<Output, Failure> {
         "asl" => asl(&args),
         "template" => template(&args),
         "cost" => cost(&args),
+        "tickets overdue" => tickets::overdue(&args).map(Output::Json),
+        "tickets open" => tickets::open_from_env(&args).await.map(Output::JsonLines),
         other => Err(Failure::Input(format!("unknown command `{other}`"))),
     }
 }
@@ -532,7 +544,7 @@ async fn run(args: Args, out: &mut dyn Write) -> Result<Output, Failure> {
 async fn main() -> ExitCode {
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let result = match cli::parse(std::env::args_os()) {
-        Ok(cli::Parsed::Run(args)) => run(args, &mut stdout).await,
+        Ok(cli::Parsed::Run(args)) => run(*args, &mut stdout).await,
         Ok(cli::Parsed::Print(text)) => Ok(Output::Text(text)),
         Err(failure) => Err(failure),
     };
@@ -575,6 +587,10 @@ async fn main() -> ExitCode {
             eprintln!("soar: internal error: {message}");
             ExitCode::from(1)
         }
+        Err(Failure::Remote(message)) => {
+            eprintln!("soar: {message}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -615,7 +631,7 @@ mod tests {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let words = line.split_whitespace().map(|w| w.replace("@", root));
         match cli::parse(std::iter::once("soar".to_owned()).chain(words)) {
-            Ok(cli::Parsed::Run(args)) => args,
+            Ok(cli::Parsed::Run(args)) => *args,
             other => panic!("{line}: {other:?}"),
         }
     }

@@ -34,7 +34,8 @@ pub struct TableNames {
     pub autoremediations: String,
 }
 
-/// Records in DynamoDB. IAM actions: `dynamodb:GetItem`, `dynamodb:PutItem`.
+/// Records in DynamoDB. IAM actions: `dynamodb:GetItem`, `dynamodb:PutItem`,
+/// and `dynamodb:Scan` of the tickets table for [`RecordStore::open_tickets`].
 #[derive(Debug, Clone)]
 pub struct DynamoRecords {
     client: Client,
@@ -77,6 +78,11 @@ fn ticket_item(t: &TicketRecord) -> Item {
     put_opt(&mut item, "team", t.team.as_deref().map(s));
     put_opt(&mut item, "penalty_score", t.penalty_score.map(n));
     put_opt(&mut item, "closed_at", t.closed_at.map(n));
+    put_opt(&mut item, "project", t.project.as_deref().map(s));
+    put_opt(&mut item, "severity", t.severity.map(|l| s(l.as_str())));
+    put_opt(&mut item, "due_at", t.due_at.map(n));
+    item.insert("sent".to_owned(), AttributeValue::Bool(t.sent));
+    put_opt(&mut item, "last_error", t.last_error.as_deref().map(s));
     item
 }
 
@@ -111,6 +117,15 @@ fn ticket_from_item(item: &Item) -> Result<TicketRecord, PortError> {
         opened_at: get_n(item, "opened_at").ok_or_else(|| malformed("opened_at"))?,
         closed_at: get_n(item, "closed_at"),
         expires_at: get_n(item, "expires_at").unwrap_or_default(),
+        project: get_s(item, "project"),
+        severity: get_s(item, "severity").and_then(|label| label.parse().ok()),
+        due_at: get_n(item, "due_at"),
+        // Written before the ticket systems: soar's record was the ticket.
+        sent: item
+            .get("sent")
+            .and_then(|v| v.as_bool().ok().copied())
+            .unwrap_or(true),
+        last_error: get_s(item, "last_error"),
     })
 }
 
@@ -176,6 +191,28 @@ impl RecordStore for DynamoRecords {
             }
             Err(error) => Err(port_error(PORT, "PutItem", &error)),
         }
+    }
+
+    /// A scan of the tickets table for items without `closed_at`, page by
+    /// page. The hourly reminder is its only caller, and the table holds
+    /// one item per finding ever ticketed within the retention.
+    async fn open_tickets(&self) -> Result<Vec<TicketRecord>, PortError> {
+        let mut open = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.tables.tickets)
+            .filter_expression("attribute_not_exists(closed_at)")
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
+            for item in page.items() {
+                open.push(ticket_from_item(item)?);
+            }
+        }
+        Ok(open)
     }
 
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {

@@ -12,7 +12,7 @@ use soar_asff::Finding;
 use super::{
     AccountDirectory, BatchReport, EventRecord, FindingRef, FindingUpdate, FindingUpdater,
     NewTicket, Notification, Notifier, PortError, RecordKind, RecordStore, TicketRecord,
-    TicketSystem,
+    TicketState, TicketSystem,
 };
 use crate::account::AccountData;
 use crate::error_class::ErrorClass;
@@ -198,18 +198,69 @@ impl RecordStore for MemoryRecords {
         lock(&self.events).push((kind, record.clone()));
         Ok(())
     }
+
+    async fn open_tickets(&self) -> Result<Vec<TicketRecord>, PortError> {
+        Ok(lock(&self.tickets)
+            .values()
+            .filter(|t| t.closed_at.is_none())
+            .cloned()
+            .collect())
+    }
 }
 
-/// A ticket system that numbers tickets `SOAR-1`, `SOAR-2`, ...
+impl MemoryRecords {
+    /// Records holding these tickets, as `soar tickets overdue --records`
+    /// reads them from a file.
+    pub fn with_tickets(tickets: impl IntoIterator<Item = TicketRecord>) -> Self {
+        let records = MemoryRecords::default();
+        lock(&records.tickets).extend(tickets.into_iter().map(|t| (t.finding_id.clone(), t)));
+        records
+    }
+}
+
+/// One ticket of [`MemoryTickets`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryTicket {
+    /// Its ID, `SOAR-1`, `SOAR-2`, ...
+    pub id: String,
+    /// What it was opened with.
+    pub ticket: NewTicket,
+    /// Its comments, in order.
+    pub comments: Vec<String>,
+    /// The closing comment, once closed.
+    pub closed: Option<String>,
+}
+
+/// A ticket system that numbers tickets `SOAR-1`, `SOAR-2`, ... and keeps
+/// them, for tests to read.
 #[derive(Debug, Default)]
 pub struct MemoryTickets {
-    tickets: Mutex<Vec<(String, NewTicket, Option<String>)>>,
+    tickets: Mutex<Vec<MemoryTicket>>,
 }
 
 impl MemoryTickets {
-    /// Every ticket: ID, contents, and the closing comment if closed.
-    pub fn tickets(&self) -> Vec<(String, NewTicket, Option<String>)> {
+    /// Every ticket, in the order they were opened.
+    pub fn tickets(&self) -> Vec<MemoryTicket> {
         lock(&self.tickets).clone()
+    }
+
+    fn with_ticket<T>(
+        &self,
+        operation: &'static str,
+        ticket_id: &str,
+        change: impl FnOnce(&mut MemoryTicket) -> T,
+    ) -> Result<T, PortError> {
+        let mut tickets = lock(&self.tickets);
+        let ticket = tickets
+            .iter_mut()
+            .find(|t| t.id == ticket_id)
+            .ok_or_else(|| PortError {
+                port: "TicketSystem",
+                operation,
+                class: ErrorClass::NotFound,
+                message: format!("no ticket {ticket_id}"),
+            })?;
+        Ok(change(ticket))
     }
 }
 
@@ -218,22 +269,60 @@ impl TicketSystem for MemoryTickets {
     async fn open(&self, ticket: &NewTicket) -> Result<String, PortError> {
         let mut tickets = lock(&self.tickets);
         let id = format!("SOAR-{}", tickets.len() + 1);
-        tickets.push((id.clone(), ticket.clone(), None));
+        tickets.push(MemoryTicket {
+            id: id.clone(),
+            ticket: ticket.clone(),
+            comments: Vec::new(),
+            closed: None,
+        });
         Ok(id)
     }
 
+    async fn comment(&self, ticket_id: &str, text: &str) -> Result<(), PortError> {
+        self.with_ticket("comment", ticket_id, |t| t.comments.push(text.to_owned()))
+    }
+
+    async fn get(&self, ticket_id: &str) -> Result<TicketState, PortError> {
+        self.with_ticket("get", ticket_id, |t| TicketState {
+            ticket_id: t.id.clone(),
+            status: if t.closed.is_some() { "Done" } else { "Open" }.to_owned(),
+            closed: t.closed.is_some(),
+        })
+    }
+
     async fn close(&self, ticket_id: &str, comment: &str) -> Result<(), PortError> {
-        let mut tickets = lock(&self.tickets);
-        let ticket = tickets
-            .iter_mut()
-            .find(|(id, ..)| id == ticket_id)
-            .ok_or_else(|| PortError {
-                port: "TicketSystem",
-                operation: "close",
-                class: ErrorClass::NotFound,
-                message: format!("no ticket {ticket_id}"),
-            })?;
-        ticket.2 = Some(comment.to_owned());
+        self.with_ticket("close", ticket_id, |t| t.closed = Some(comment.to_owned()))
+    }
+}
+
+/// The ticket system of a deployment without one (`none`): it sends
+/// nothing, and the ticket is soar's record alone. A ticket's ID is soar's
+/// reference for it ([`NewTicket::reference`]); the record store keeps it,
+/// the finding carries it (`TicketId`), and the team learns of it by mail.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTickets;
+
+#[async_trait]
+impl TicketSystem for NoTickets {
+    async fn open(&self, ticket: &NewTicket) -> Result<String, PortError> {
+        Ok(ticket.reference.clone())
+    }
+
+    async fn comment(&self, _ticket_id: &str, _text: &str) -> Result<(), PortError> {
+        Ok(())
+    }
+
+    /// Without a system, a ticket is as open as soar's record says: this
+    /// reports it open.
+    async fn get(&self, ticket_id: &str) -> Result<TicketState, PortError> {
+        Ok(TicketState {
+            ticket_id: ticket_id.to_owned(),
+            status: "Open".to_owned(),
+            closed: false,
+        })
+    }
+
+    async fn close(&self, _ticket_id: &str, _comment: &str) -> Result<(), PortError> {
         Ok(())
     }
 }
@@ -275,6 +364,7 @@ mod tests {
             opened_at: 1,
             closed_at,
             expires_at: 2,
+            ..TicketRecord::default()
         }
     }
 

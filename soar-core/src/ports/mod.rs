@@ -10,7 +10,7 @@
 //! | [`AccountDirectory`] | account data and tags | [`memory::StaticAccounts`] |
 //! | [`FindingUpdater`] | `BatchUpdateFindings`, `BatchImportFindings` | [`memory::RecordingUpdater`] |
 //! | [`RecordStore`] | tickets, incidents, autoremediations, with TTL | [`memory::MemoryRecords`] |
-//! | [`TicketSystem`] | open and close tickets | [`memory::MemoryTickets`] |
+//! | [`TicketSystem`] | open, comment, read and close tickets | [`memory::MemoryTickets`], [`memory::NoTickets`] |
 //! | [`Notifier`] | send mail or chat | [`memory::MemoryNotifier`] |
 //!
 //! Every method returns [`PortError`], which says which port and operation
@@ -151,6 +151,61 @@ pub struct TicketRecord {
     pub closed_at: Option<i64>,
     /// When the record expires (Unix seconds; DynamoDB TTL).
     pub expires_at: i64,
+    /// The project key or queue it was routed to.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The finding's severity when the ticket was opened: it sets the SLA.
+    #[serde(default)]
+    pub severity: Option<SeverityLabel>,
+    /// When it is due (Unix seconds): opened, plus the SLA of its severity.
+    #[serde(default)]
+    pub due_at: Option<i64>,
+    /// Whether the ticket system has the ticket. `false` while the ticket
+    /// is claimed in the store but the system has not taken it (it was down,
+    /// or refused): [`ticket_id`](Self::ticket_id) is then soar's own
+    /// reference, and the next run opens it. Records written before this
+    /// field existed had no ticket system behind them, and read as `true`.
+    #[serde(default = "yes")]
+    pub sent: bool,
+    /// Why the ticket system did not take it, when [`sent`](Self::sent) is
+    /// `false` after a try.
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for TicketRecord {
+    /// An empty record of a ticket the system has ([`sent`](Self::sent)),
+    /// to fill with struct update syntax.
+    fn default() -> Self {
+        TicketRecord {
+            ticket_id: String::new(),
+            finding_id: String::new(),
+            account_id: String::new(),
+            control_id: None,
+            team: None,
+            title: String::new(),
+            penalty_score: None,
+            opened_at: 0,
+            closed_at: None,
+            expires_at: 0,
+            project: None,
+            severity: None,
+            due_at: None,
+            sent: true,
+            last_error: None,
+        }
+    }
+}
+
+impl TicketRecord {
+    /// Whether it is past its due time at `now` (Unix seconds), still open.
+    pub fn is_overdue(&self, now: i64) -> bool {
+        self.closed_at.is_none() && self.due_at.is_some_and(|due| now > due)
+    }
 }
 
 /// An incident or an autoremediation, as the record store keeps it.
@@ -196,27 +251,59 @@ pub trait RecordStore: Send + Sync {
     async fn open_ticket_once(&self, ticket: &TicketRecord) -> Result<TicketRecord, PortError>;
     /// Stores an incident or autoremediation.
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError>;
+    /// Every ticket that is not closed, for the overdue reminders.
+    async fn open_tickets(&self) -> Result<Vec<TicketRecord>, PortError>;
 }
 
 /// A ticket to open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NewTicket {
+    /// soar's reference for it, derived from the finding ID: the same
+    /// finding always gets the same reference. A ticket system that keeps
+    /// a correlation ID or label stores it there; one that sends nothing
+    /// uses it as the ticket's ID.
+    pub reference: String,
+    /// The project key or queue it goes to.
+    pub project: String,
     /// The title.
     pub title: String,
     /// The body.
     pub body: String,
+    /// The finding's severity, which the system maps to its priority.
+    pub severity: Option<SeverityLabel>,
     /// The team, for routing.
     pub team: Option<String>,
     /// Where to send it.
     pub team_email: Option<String>,
 }
 
-/// An external ticket system (Jira, ServiceNow, e-mail).
+/// A ticket as the ticket system has it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketState {
+    /// The ticket's ID.
+    pub ticket_id: String,
+    /// Its status, in the system's own words (`In Progress`, `6`).
+    pub status: String,
+    /// Whether the system counts it as done.
+    pub closed: bool,
+}
+
+/// An external ticket system (Jira, ServiceNow, none).
+///
+/// Implementations retry what waiting can fix (throttling, a server error)
+/// a capped number of times, and fail at once, with
+/// [`ErrorClass::AccessDenied`] or [`ErrorClass::NotFound`], on what it
+/// cannot.
 #[async_trait]
 pub trait TicketSystem: Send + Sync {
     /// Opens a ticket and returns its ID.
     async fn open(&self, ticket: &NewTicket) -> Result<String, PortError>;
-    /// Closes a ticket.
+    /// Adds a comment to a ticket.
+    async fn comment(&self, ticket_id: &str, text: &str) -> Result<(), PortError>;
+    /// Reads a ticket's status.
+    async fn get(&self, ticket_id: &str) -> Result<TicketState, PortError>;
+    /// Closes a ticket, with a closing comment.
     async fn close(&self, ticket_id: &str, comment: &str) -> Result<(), PortError>;
 }
 

@@ -483,6 +483,7 @@ async fn decided(finding: Finding, config: &str, open_ticket: bool) -> Value {
                 opened_at: 0,
                 closed_at: None,
                 expires_at: 0,
+                ..TicketRecord::default()
             })
             .await
             .unwrap();
