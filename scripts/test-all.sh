@@ -97,6 +97,20 @@ mkdir -p "$unpacked"
 for crate in "${published[@]}"; do
   tar -xzf "$target/package/$crate-$version.crate" -C "$unpacked"
 done
+# crates.io has an unrelated `soar-core` (0.18), which a package's Cargo.lock
+# may resolve `soar-core = "0.1.0"` to: each package's soar dependencies are
+# pinned to this exact version, which only the patches below provide.
+python3 - "$unpacked" "$version" "${published[@]}" <<'PY'
+import pathlib, re, sys
+root, version, crates = sys.argv[1], sys.argv[2], sys.argv[3:]
+for crate in crates:
+    manifest = pathlib.Path(root, f"{crate}-{version}", "Cargo.toml")
+    text = manifest.read_text()
+    for other in crates:
+        section = rf"(\[(?:dev-|build-)?dependencies\.{re.escape(other)}\]\n(?:[^\[\n][^\n]*\n)*?)"
+        text = re.sub(section + rf'version = "{re.escape(version)}"', rf'\g<1>version = "={version}"', text)
+    manifest.write_text(text)
+PY
 # Each package alone, with its soar dependencies taken from the other
 # packages (not crates.io, where this version may not be yet). Default
 # features: the per-feature builds are checked by the workspace's clippy

@@ -314,4 +314,96 @@ mod tests {
         let empty = Credentials::from_json("secret s", r#"{"token": " "}"#).unwrap_err();
         assert!(empty.message.contains("empty token"), "{empty}");
     }
+
+    #[cfg(feature = "ssm")]
+    #[tokio::test]
+    async fn an_ssm_parameter_is_read_decrypted_once_and_a_missing_one_named() {
+        use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+        use aws_sdk_ssm::types::error::ParameterNotFound;
+        use aws_sdk_ssm::types::Parameter;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let get = mock!(aws_sdk_ssm::Client::get_parameter)
+            .match_requests(|r| r.name() == Some("/soar/jira") && r.with_decryption() == Some(true))
+            .then_output(|| {
+                GetParameterOutput::builder()
+                    .parameter(
+                        Parameter::builder()
+                            .value(r#"{"user": "soar@example.com", "token": "t0ps3cret"}"#)
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&get]);
+        let cached = Cached::new(SsmParameter::new(client, "/soar/jira"));
+        for _ in 0..3 {
+            assert_eq!(
+                cached.credentials().await.unwrap(),
+                Credentials::basic("soar@example.com", "t0ps3cret")
+            );
+        }
+        assert_eq!(get.num_calls(), 1, "read once, then cached");
+
+        let missing = mock!(aws_sdk_ssm::Client::get_parameter).then_error(|| {
+            // As the SDK reads it off the wire: the code in the metadata.
+            let meta = aws_smithy_types::error::ErrorMetadata::builder()
+                .code("ParameterNotFound")
+                .message("/soar/gone")
+                .build();
+            GetParameterError::ParameterNotFound(ParameterNotFound::builder().meta(meta).build())
+        });
+        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&missing]);
+        let error = SsmParameter::new(client, "/soar/gone")
+            .credentials()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (error.operation, error.class),
+            ("GetParameter", ErrorClass::NotFound)
+        );
+    }
+
+    #[cfg(feature = "secretsmanager")]
+    #[tokio::test]
+    async fn a_secret_is_read_once_and_a_denied_read_says_so() {
+        use aws_sdk_secretsmanager::operation::get_secret_value::{
+            GetSecretValueError, GetSecretValueOutput,
+        };
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let get = mock!(aws_sdk_secretsmanager::Client::get_secret_value)
+            .match_requests(|r| r.secret_id() == Some("soar/servicenow"))
+            .then_output(|| {
+                GetSecretValueOutput::builder()
+                    .secret_string(r#"{"user": "soar", "token": "pw"}"#)
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, [&get]);
+        let cached = Cached::new(SecretsManagerSecret::new(client, "soar/servicenow"));
+        assert_eq!(
+            cached.credentials().await.unwrap(),
+            Credentials::basic("soar", "pw")
+        );
+        assert_eq!(
+            cached.credentials().await.unwrap(),
+            Credentials::basic("soar", "pw")
+        );
+        assert_eq!(get.num_calls(), 1);
+
+        let denied = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_error(|| {
+            GetSecretValueError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not allowed")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, [&denied]);
+        let error = SecretsManagerSecret::new(client, "soar/servicenow")
+            .credentials()
+            .await
+            .unwrap_err();
+        assert_eq!(error.class, ErrorClass::AccessDenied);
+        assert!(error.message.contains("not allowed"), "{error}");
+    }
 }
