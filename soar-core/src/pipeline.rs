@@ -253,12 +253,8 @@ impl<'a> Pipeline<'a> {
     /// Notes a step that failed and was skipped, so the run goes on.
     fn degrade(&self, pad: &mut Scratchpad, step: &str, error: &str) {
         tracing::warn!(finding = %pad.finding.view().id(), step, error, "step failed; continuing without it");
-        let note = format!("Could not {step}: {error}.");
-        if pad.messages.actions_taken == crate::scratchpad::Messages::default().actions_taken {
-            pad.messages.actions_taken = note;
-        } else {
-            pad.messages.actions_taken = format!("{} {note}", pad.messages.actions_taken);
-        }
+        pad.messages
+            .add_action_taken(&format!("Could not {step}: {error}."));
     }
 }
 

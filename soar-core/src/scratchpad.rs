@@ -109,10 +109,25 @@ pub struct Messages {
     pub ai: AiMessages,
 }
 
+/// What [`Messages::actions_taken`] says until soar does something.
+const NOTHING_TAKEN: &str = "None.";
+
+impl Messages {
+    /// Adds what soar did to [`actions_taken`](Self::actions_taken): in
+    /// place of the default "None." (or nothing), else after what is there.
+    pub fn add_action_taken(&mut self, text: &str) {
+        if self.actions_taken.is_empty() || self.actions_taken == NOTHING_TAKEN {
+            self.actions_taken = text.to_owned();
+        } else {
+            self.actions_taken = format!("{} {text}", self.actions_taken);
+        }
+    }
+}
+
 impl Default for Messages {
     fn default() -> Self {
         Messages {
-            actions_taken: "None.".to_owned(),
+            actions_taken: NOTHING_TAKEN.to_owned(),
             actions_required: "Please update your infrastructural code to prevent this security issue from arising again at the next deployment.".to_owned(),
             ai: AiMessages::default(),
         }
@@ -204,5 +219,28 @@ impl Scratchpad {
             path: ".".to_owned(),
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_taken_replace_the_placeholder_then_accumulate() {
+        let mut messages = Messages::default();
+        messages.add_action_taken("Blocked public access.");
+        assert_eq!(messages.actions_taken, "Blocked public access.");
+        messages.add_action_taken("Ticket SEC-1 is open.");
+        assert_eq!(
+            messages.actions_taken,
+            "Blocked public access. Ticket SEC-1 is open."
+        );
+        let mut empty = Messages {
+            actions_taken: String::new(),
+            ..Messages::default()
+        };
+        empty.add_action_taken("Done.");
+        assert_eq!(empty.actions_taken, "Done.");
     }
 }

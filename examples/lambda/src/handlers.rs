@@ -306,7 +306,7 @@ pub async fn update(
                 "The ticket could not be opened ({error}); the finding stays NEW, and the next run opens it."
             ),
         };
-        add_action_taken(&mut pad, &said);
+        pad.messages.add_action_taken(&said);
         pad.db.ticket = Some(opened.record().clone());
     } else if pad.actions.remediated
         && !pad.actions.autoremediation_not_done
@@ -322,7 +322,7 @@ pub async fn update(
                     opened.record().ticket_id
                 ),
             };
-            add_action_taken(&mut pad, &said);
+            pad.messages.add_action_taken(&said);
             pad.db.ticket = Some(opened.record().clone());
         }
     }
@@ -368,15 +368,6 @@ pub async fn update(
         }
     }
     Ok(pad)
-}
-
-fn add_action_taken(pad: &mut Scratchpad, said: &str) {
-    pad.messages.actions_taken =
-        if pad.messages.actions_taken == soar_core::scratchpad::Messages::default().actions_taken {
-            said.to_owned()
-        } else {
-            format!("{} {said}", pad.messages.actions_taken)
-        };
 }
 
 /// The ticket a resolved finding says it has (`TicketOpen` = `Yes` and

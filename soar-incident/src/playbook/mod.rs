@@ -261,15 +261,7 @@ impl PlaybookReport {
             })
             .collect();
         if !done.is_empty() {
-            let taken = done.join(" ");
-            let before = &pad.messages.actions_taken;
-            pad.messages.actions_taken = if before.is_empty()
-                || *before == soar_core::scratchpad::Messages::default().actions_taken
-            {
-                taken
-            } else {
-                format!("{before} {taken}")
-            };
+            pad.messages.add_action_taken(&done.join(" "));
         }
         let mut required = Vec::new();
         pad.actions.contained = self.is_contained();
