@@ -165,7 +165,7 @@ impl Endpoint {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let (failure, wait) = match request.send().await {
+            let (failure, wait, throttled) = match request.send().await {
                 Ok(response) if response.status().is_success() => {
                     let text = response.text().await.map_err(|e| {
                         self.error(
@@ -194,18 +194,22 @@ impl Endpoint {
                     let message = format!("HTTP {status}: {}", system_message(&text));
                     match classify(status) {
                         Some(class) => return Err(self.error(operation, class, message)),
-                        None => (message, retry_after),
+                        None => (
+                            message,
+                            retry_after,
+                            status == StatusCode::TOO_MANY_REQUESTS,
+                        ),
                     }
                 }
                 Err(error) if error.is_connect() || error.is_timeout() => {
-                    (format!("no answer: {error}"), None)
+                    (format!("no answer: {error}"), None, false)
                 }
                 Err(error) => {
                     return Err(self.error(operation, ErrorClass::Other, error.to_string()))
                 }
             };
             if attempt >= self.retry.max_attempts {
-                let class = if failure.starts_with("HTTP 429") {
+                let class = if throttled {
                     ErrorClass::Throttled
                 } else {
                     ErrorClass::Other

@@ -95,7 +95,7 @@ pub(crate) async fn open(
     args: &Args,
     credentials: Arc<dyn CredentialSource>,
 ) -> Result<Vec<Value>, Failure> {
-    let mut config = read_config(args.config.as_ref())?;
+    let config = read_config(args.config.as_ref())?;
     let url = args
         .url
         .clone()
@@ -122,14 +122,21 @@ pub(crate) async fn open(
     let system: Arc<dyn TicketSystem> = settings
         .build(kind, credentials)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    config.tickets.system = kind;
-    if let Some(project) = &args.project {
-        // The one project: no routing, and no SOC queue.
-        config.tickets.default_project = project.clone();
-        config.tickets.soc_project = None;
-        config.tickets.system = SystemKind::None;
-    }
-    open_with(args, system.as_ref(), &config.tickets, &config.accounts).await
+    let ticketing = match &args.project {
+        // The one project for every ticket: no routing tag is read (that is
+        // what `system` names), and no SOC queue.
+        Some(project) => TicketingConfig {
+            system: SystemKind::None,
+            default_project: project.clone(),
+            soc_project: None,
+            ..config.tickets
+        },
+        None => TicketingConfig {
+            system: kind,
+            ..config.tickets
+        },
+    };
+    open_with(args, system.as_ref(), &ticketing, &config.accounts).await
 }
 
 async fn open_with(
@@ -225,6 +232,22 @@ mod tests {
         })
     }
 
+    /// The overdue tickets printed: ID, hours overdue, escalated.
+    fn listed(printed: &Value) -> Vec<(&str, i64, bool)> {
+        printed["overdue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["ticket_id"].as_str().unwrap(),
+                    o["hours_overdue"].as_i64().unwrap(),
+                    o["escalated"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn overdue_lists_the_open_tickets_past_their_sla_from_either_form_of_file() {
         // 2026-12-06T12:00:00Z
@@ -244,18 +267,7 @@ mod tests {
             };
             let printed = overdue(&args).unwrap();
             assert_eq!(printed["at"], now);
-            let listed: Vec<(&str, i64)> = printed["overdue"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| {
-                    (
-                        o["ticket_id"].as_str().unwrap(),
-                        o["hours_overdue"].as_i64().unwrap(),
-                    )
-                })
-                .collect();
-            assert_eq!(listed, [("SEC-4", 22), ("SEC-1", 1)]);
+            assert_eq!(listed(&printed), [("SEC-4", 22, true), ("SEC-1", 1, true)]);
             assert_eq!(printed["by_severity"], json!({"CRITICAL": 1, "HIGH": 1}));
         }
     }
@@ -268,20 +280,8 @@ mod tests {
             ..Args::default()
         };
         let printed = overdue(&args).unwrap();
-        let listed: Vec<(&str, i64, bool)> = printed["overdue"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| {
-                (
-                    o["ticket_id"].as_str().unwrap(),
-                    o["hours_overdue"].as_i64().unwrap(),
-                    o["escalated"].as_bool().unwrap(),
-                )
-            })
-            .collect();
         assert_eq!(
-            listed,
+            listed(&printed),
             [
                 ("SEC-104", 28, false),
                 ("SEC-102", 22, true),
