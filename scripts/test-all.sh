@@ -80,15 +80,17 @@ cargo test --workspace --all-features --locked
 # packaged manifest has no profile, so dependencies are built without debug
 # info here as in the workspace's dev profile.
 step "cargo package: the published crates check, document and test from their packages"
-published=(soar-asff soar-core soar-remediate soar-incident soar-tickets)
 nodebug=(--config 'profile.dev.package."*".debug=false')
-# Where cargo puts the packages, and their version, as cargo says.
-read -r target version < <(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+# Where cargo puts the packages, their version, and the published crates
+# (the members without `publish = false`), as cargo says.
+read -r target version published_list < <(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
 import json, sys
 meta = json.load(sys.stdin)
-print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p["name"] == "soar-asff"))')
+published = [p["name"] for p in meta["packages"] if p["publish"] != []]
+print(meta["target_directory"], next(p["version"] for p in meta["packages"] if p["name"] == "soar-asff"), ",".join(published))')
 : "${version:?cannot read the version of the published crates}"
-cargo package --workspace --exclude soar-cli --exclude soar-lambda --exclude soar-tests --no-verify --locked
+IFS=, read -r -a published <<< "$published_list"
+cargo package --no-verify --locked "${published[@]/#/--package=}"
 # Unpacked afresh every run, in a directory whose name ends in `target`:
 # cargo looks for no workspace above a `target/package` directory.
 unpacked="$target/unpacked/target/package"
