@@ -284,6 +284,8 @@ pub fn new_ticket(pad: &Scratchpad, kind: TicketKind, config: &TicketingConfig) 
         ("Why", pad.decision_reason.as_deref().unwrap_or_default()),
         ("Done", pad.messages.actions_taken.as_str()),
         ("To do", pad.messages.actions_required.as_str()),
+        // soar-ai's analysis, when the AI step ran before the ticket.
+        ("Analysis", pad.messages.ai.plaintext.as_str()),
     ] {
         if !text.is_empty() {
             body.push_str(&format!("\n\n{heading}: {text}"));

@@ -573,6 +573,89 @@ mod dynamodb {
     }
 
     #[tokio::test]
+    async fn history_scans_the_three_tables_from_the_window_start() {
+        use aws_sdk_dynamodb::operation::scan::ScanOutput;
+        let since = AttributeValue::N("1699000000".into());
+        let window = since.clone();
+        let tickets = mock!(Client::scan)
+            .match_requests(move |r| {
+                r.table_name() == Some("soar-tickets")
+                    && r.filter_expression()
+                        .is_some_and(|f| f.contains("opened_at >= :since"))
+                    && r.expression_attribute_values()
+                        .and_then(|v| v.get(":since"))
+                        == Some(&window)
+            })
+            .then_output(|| {
+                ScanOutput::builder()
+                    .items(HashMap::from([
+                        ("finding_id".to_owned(), s("f-1")),
+                        ("ticket_id".to_owned(), s("SEC-1")),
+                        (
+                            "opened_at".to_owned(),
+                            AttributeValue::N("1699500000".into()),
+                        ),
+                        (
+                            "closed_at".to_owned(),
+                            AttributeValue::N("1699600000".into()),
+                        ),
+                    ]))
+                    .build()
+            });
+        let event = |table: &'static str, kind: &'static str| {
+            let window = since.clone();
+            mock!(Client::scan)
+                .match_requests(move |r| {
+                    r.table_name() == Some(table)
+                        && r.filter_expression() == Some("#at >= :since")
+                        && r.expression_attribute_names().and_then(|n| n.get("#at"))
+                            == Some(&"at".to_owned())
+                        && r.expression_attribute_values()
+                            .and_then(|v| v.get(":since"))
+                            == Some(&window)
+                })
+                .then_output(move || {
+                    ScanOutput::builder()
+                        .items(HashMap::from([
+                            ("finding_id".to_owned(), s("f-2")),
+                            ("at".to_owned(), AttributeValue::N("1699700000".into())),
+                            ("kind".to_owned(), s(kind)),
+                            ("outcome".to_owned(), s("done")),
+                            ("severity".to_owned(), s("MEDIUM")),
+                        ]))
+                        .build()
+                })
+        };
+        let incidents = event("soar-incidents", "Recon:EC2/Portscan");
+        let fixes = event("soar-autoremediations", "S3.8");
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::MatchAny,
+            [&tickets, &incidents, &fixes]
+        );
+        let history = DynamoRecords::new(client, tables())
+            .history(1_699_000_000)
+            .await
+            .unwrap();
+        assert_eq!(history.tickets.len(), 1);
+        assert_eq!(history.tickets[0].closed_at, Some(1_699_600_000));
+        assert_eq!(history.incidents[0].kind, "Recon:EC2/Portscan");
+        assert_eq!(history.autoremediations[0].kind, "S3.8");
+        assert_eq!(
+            history.autoremediations[0].severity,
+            Some(soar_asff::SeverityLabel::Medium)
+        );
+        assert_eq!(
+            (
+                tickets.num_calls(),
+                incidents.num_calls(),
+                fixes.num_calls()
+            ),
+            (1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
     async fn a_ticket_opens_once_with_a_conditional_write_keyed_by_the_finding() {
         let put = mock!(Client::put_item)
             .match_requests(|r| {
@@ -655,6 +738,7 @@ mod dynamodb {
             .match_requests(|r| {
                 r.table_name() == Some("soar-autoremediations")
                     && r.item().unwrap().get("outcome") == Some(&s("remediated"))
+                    && r.item().unwrap().get("severity") == Some(&s("HIGH"))
             })
             .then_output(|| PutItemOutput::builder().build());
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]);
@@ -666,6 +750,7 @@ mod dynamodb {
             penalty_score: None,
             at: 1_700_000_000,
             expires_at: 1_731_536_000,
+            severity: Some(soar_asff::SeverityLabel::High),
         };
         DynamoRecords::new(client, tables())
             .put_event(RecordKind::Autoremediation, &record)

@@ -280,6 +280,7 @@ mod tests {
             penalty_score: None,
             at: NOW.0 - days * DAY,
             expires_at: NOW.0 + 365 * DAY,
+            severity: None,
         };
         let records = [
             record("Backdoor:EC2/C&CActivity.B", "111111111111", 1),

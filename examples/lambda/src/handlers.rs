@@ -355,6 +355,7 @@ pub async fn update(
             penalty_score: pad.penalty_score,
             at: now,
             expires_at,
+            severity: pad.finding.view().severity_label(),
         };
         ports.records.put_event(table, &record).await?;
     }

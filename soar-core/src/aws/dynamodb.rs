@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::port_error;
 use crate::error_class::ErrorClass;
-use crate::ports::{EventRecord, PortError, RecordKind, RecordStore, TicketRecord};
+use crate::ports::{EventRecord, History, PortError, RecordKind, RecordStore, TicketRecord};
 
 const PORT: &str = "RecordStore";
 
@@ -35,7 +35,8 @@ pub struct TableNames {
 }
 
 /// Records in DynamoDB. IAM actions: `dynamodb:GetItem`, `dynamodb:PutItem`,
-/// and `dynamodb:Scan` of the tickets table for [`RecordStore::open_tickets`].
+/// `dynamodb:Scan` of the tickets table for [`RecordStore::open_tickets`],
+/// and of all three tables for [`RecordStore::history`].
 #[derive(Debug, Clone)]
 pub struct DynamoRecords {
     client: Client,
@@ -129,6 +130,48 @@ fn ticket_from_item(item: &Item) -> Result<TicketRecord, PortError> {
     })
 }
 
+fn event_from_item(item: &Item) -> Result<EventRecord, PortError> {
+    let malformed = |what: &str| PortError {
+        operation: "Scan",
+        message: format!("event item has no valid `{what}`"),
+        ..malformed(what)
+    };
+    Ok(EventRecord {
+        finding_id: get_s(item, "finding_id").ok_or_else(|| malformed("finding_id"))?,
+        account_id: get_s(item, "account_id").unwrap_or_default(),
+        kind: get_s(item, "kind").unwrap_or_default(),
+        outcome: get_s(item, "outcome").unwrap_or_default(),
+        penalty_score: get_n(item, "penalty_score"),
+        at: get_n(item, "at").ok_or_else(|| malformed("at"))?,
+        expires_at: get_n(item, "expires_at").unwrap_or_default(),
+        severity: get_s(item, "severity").and_then(|label| label.parse().ok()),
+    })
+}
+
+impl DynamoRecords {
+    /// The incidents or autoremediations at or after `since`.
+    async fn events_since(&self, table: &str, since: i64) -> Result<Vec<EventRecord>, PortError> {
+        let mut events = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(table)
+            .filter_expression("#at >= :since")
+            // `at` is a reserved word in DynamoDB's expressions.
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":since", n(since))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
+            for item in page.items() {
+                events.push(event_from_item(item)?);
+            }
+        }
+        Ok(events)
+    }
+}
+
 #[async_trait]
 impl RecordStore for DynamoRecords {
     async fn open_ticket(&self, finding_id: &str) -> Result<Option<TicketRecord>, PortError> {
@@ -215,6 +258,36 @@ impl RecordStore for DynamoRecords {
         Ok(open)
     }
 
+    /// Three paginated scans, filtered on the server to the window: the
+    /// weekly report is their only caller, and the tables keep only the
+    /// retention period.
+    async fn history(&self, since: i64) -> Result<History, PortError> {
+        let mut tickets = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.tables.tickets)
+            .filter_expression(
+                "opened_at >= :since OR closed_at >= :since OR attribute_not_exists(closed_at)",
+            )
+            .expression_attribute_values(":since", n(since))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
+            for item in page.items() {
+                tickets.push(ticket_from_item(item)?);
+            }
+        }
+        Ok(History {
+            tickets,
+            incidents: self.events_since(&self.tables.incidents, since).await?,
+            autoremediations: self
+                .events_since(&self.tables.autoremediations, since)
+                .await?,
+        })
+    }
+
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError> {
         let table = match kind {
             RecordKind::Incident => &self.tables.incidents,
@@ -229,6 +302,11 @@ impl RecordStore for DynamoRecords {
             ("expires_at".to_owned(), n(record.expires_at)),
         ]);
         put_opt(&mut item, "penalty_score", record.penalty_score.map(n));
+        put_opt(
+            &mut item,
+            "severity",
+            record.severity.map(|l| s(l.as_str())),
+        );
         self.client
             .put_item()
             .table_name(table)

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use soar_asff::Finding;
 
 use super::{
-    AccountDirectory, BatchReport, EventRecord, FindingRef, FindingUpdate, FindingUpdater,
+    AccountDirectory, BatchReport, EventRecord, FindingRef, FindingUpdate, FindingUpdater, History,
     NewTicket, Notification, Notifier, PortError, RecordKind, RecordStore, TicketRecord,
     TicketState, TicketSystem,
 };
@@ -206,6 +206,25 @@ impl RecordStore for MemoryRecords {
             .cloned()
             .collect())
     }
+
+    async fn history(&self, since: i64) -> Result<History, PortError> {
+        let tickets = lock(&self.tickets)
+            .values()
+            .filter(|t| t.opened_at >= since || t.closed_at.is_none_or(|at| at >= since))
+            .cloned()
+            .collect();
+        let mut history = History {
+            tickets,
+            ..History::default()
+        };
+        for (kind, record) in lock(&self.events).iter().filter(|(_, r)| r.at >= since) {
+            match kind {
+                RecordKind::Incident => history.incidents.push(record.clone()),
+                RecordKind::Autoremediation => history.autoremediations.push(record.clone()),
+            }
+        }
+        Ok(history)
+    }
 }
 
 impl MemoryRecords {
@@ -214,6 +233,22 @@ impl MemoryRecords {
     pub fn with_tickets(tickets: impl IntoIterator<Item = TicketRecord>) -> Self {
         let records = MemoryRecords::default();
         lock(&records.tickets).extend(tickets.into_iter().map(|t| (t.finding_id.clone(), t)));
+        records
+    }
+
+    /// Records holding a history, as `soar report --records` reads it from
+    /// a file.
+    pub fn with_history(history: History) -> Self {
+        let records = MemoryRecords::with_tickets(history.tickets);
+        let incidents = history
+            .incidents
+            .into_iter()
+            .map(|r| (RecordKind::Incident, r));
+        let autoremediations = history
+            .autoremediations
+            .into_iter()
+            .map(|r| (RecordKind::Autoremediation, r));
+        lock(&records.events).extend(incidents.chain(autoremediations));
         records
     }
 }
@@ -351,6 +386,47 @@ impl Notifier for MemoryNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn history_holds_what_touched_the_window_and_every_open_ticket() {
+        let at = |finding: &str, opened_at: i64, closed_at: Option<i64>| TicketRecord {
+            finding_id: finding.into(),
+            ticket_id: finding.into(),
+            opened_at,
+            closed_at,
+            ..TicketRecord::default()
+        };
+        let event = |finding: &str, at: i64| EventRecord {
+            finding_id: finding.into(),
+            account_id: "111111111111".into(),
+            kind: "S3.8".into(),
+            outcome: "remediated".into(),
+            penalty_score: None,
+            at,
+            expires_at: at + 1_000,
+            severity: None,
+        };
+        let records = MemoryRecords::with_history(History {
+            tickets: vec![
+                at("opened-in", 150, None),
+                at("closed-in", 50, Some(120)),
+                at("closed-before", 10, Some(90)),
+                at("open-before", 10, None),
+            ],
+            incidents: vec![event("incident-before", 99), event("incident-in", 100)],
+            autoremediations: vec![event("fix-in", 200)],
+        });
+        let history = records.history(100).await.unwrap();
+        let mut tickets: Vec<&str> = history
+            .tickets
+            .iter()
+            .map(|t| t.finding_id.as_str())
+            .collect();
+        tickets.sort_unstable();
+        assert_eq!(tickets, ["closed-in", "open-before", "opened-in"]);
+        assert_eq!(history.incidents, [event("incident-in", 100)]);
+        assert_eq!(history.autoremediations, [event("fix-in", 200)]);
+    }
 
     fn ticket(id: &str, closed_at: Option<i64>) -> TicketRecord {
         TicketRecord {

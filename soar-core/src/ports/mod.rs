@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | [`AccountDirectory`] | account data and tags | [`memory::StaticAccounts`] |
 //! | [`FindingUpdater`] | `BatchUpdateFindings`, `BatchImportFindings` | [`memory::RecordingUpdater`] |
-//! | [`RecordStore`] | tickets, incidents, autoremediations, with TTL | [`memory::MemoryRecords`] |
+//! | [`RecordStore`] | tickets, incidents, autoremediations, with TTL; their history for reports | [`memory::MemoryRecords`] |
 //! | [`TicketSystem`] | open, comment, read and close tickets | [`memory::MemoryTickets`], [`memory::NoTickets`] |
 //! | [`Notifier`] | send mail or chat | [`memory::MemoryNotifier`] |
 //!
@@ -225,6 +225,23 @@ pub struct EventRecord {
     pub at: i64,
     /// When the record expires (Unix seconds; DynamoDB TTL).
     pub expires_at: i64,
+    /// The finding's severity, for the weekly report's breakdown. Records
+    /// written before this field existed have none.
+    #[serde(default)]
+    pub severity: Option<SeverityLabel>,
+}
+
+/// The records of a time window, as [`RecordStore::history`] reads them:
+/// what the weekly report is computed from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct History {
+    /// Tickets opened or closed in the window, and every ticket still open.
+    pub tickets: Vec<TicketRecord>,
+    /// Incidents of the window.
+    pub incidents: Vec<EventRecord>,
+    /// Autoremediations of the window.
+    pub autoremediations: Vec<EventRecord>,
 }
 
 /// Which table a record goes to.
@@ -253,6 +270,10 @@ pub trait RecordStore: Send + Sync {
     async fn put_event(&self, kind: RecordKind, record: &EventRecord) -> Result<(), PortError>;
     /// Every ticket that is not closed, for the overdue reminders.
     async fn open_tickets(&self) -> Result<Vec<TicketRecord>, PortError>;
+    /// The records since `since` (Unix seconds): tickets opened or closed
+    /// since then or still open, and incidents and autoremediations since
+    /// then. The weekly report reads four weeks.
+    async fn history(&self, since: i64) -> Result<History, PortError>;
 }
 
 /// A ticket to open.
