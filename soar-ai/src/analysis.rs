@@ -286,13 +286,14 @@ impl Analyst {
         }
     }
 
-    /// The prompt a Scratchpad's message needs ([`prompt_kind`]), masked,
-    /// with the masker that restores the reply.
-    pub fn finding_prompt(&self, pad: &Scratchpad) -> Option<(Prompt, Masker)> {
-        let kind = prompt_kind(pad)?;
+    /// The prompt of `kind` for a Scratchpad, masked, with the masker that
+    /// restores the reply. [`annotate`](Self::annotate) takes the kind its
+    /// message needs ([`prompt_kind`]); a tool that shows what would be
+    /// sent may ask for any.
+    pub fn finding_prompt(&self, pad: &Scratchpad, kind: PromptKind) -> (Prompt, Masker) {
         let mut masker = Masker::new();
         let prompt = self.prompt(kind, &finding_slots(pad, &self.config), &mut masker);
-        Some((prompt, masker))
+        (prompt, masker)
     }
 
     /// Sends `prompt` and restores the reply with `masker`. Returns within
@@ -342,7 +343,7 @@ impl Analyst {
     /// note that there is none. Returns `None`, and leaves the Scratchpad
     /// alone, when its message needs no analysis ([`prompt_kind`]).
     pub async fn annotate(&self, pad: &mut Scratchpad) -> Option<Analysis> {
-        let (prompt, masker) = self.finding_prompt(pad)?;
+        let (prompt, masker) = self.finding_prompt(pad, prompt_kind(pad)?);
         let analysis = self.ask(prompt, &masker).await;
         let text = analysis.text();
         pad.messages.ai.html = html_paragraphs(&text);

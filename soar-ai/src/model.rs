@@ -114,6 +114,16 @@ fn field<'a>(text: &'a str, field: &str) -> Option<&'a str> {
     })
 }
 
+/// `tickets opened 5 (+2)` from `Tickets opened: 5 (last week 3, +2)`,
+/// when the figure changed.
+fn change_of(line: &str) -> Option<String> {
+    let (label, rest) = line.split_once(": ")?;
+    let (now, rest) = rest.split_once(" (last week ")?;
+    let (_, change) = rest.split_once(", ")?;
+    let change = change.split(')').next()?;
+    (change != "+0").then(|| format!("{} {now} ({change})", label.to_lowercase()))
+}
+
 impl OfflineModel {
     fn summary(prompt: &Prompt) -> String {
         let slot = |name: &str| {
@@ -125,22 +135,41 @@ impl OfflineModel {
         };
         let mut lines = Vec::new();
         match prompt.kind {
-            PromptKind::Overview | PromptKind::Account | PromptKind::Recommendations => {
-                if let Some(account) = slot("account") {
-                    lines.push(format!("Account {account}."));
+            PromptKind::Overview | PromptKind::Account => {
+                // What moved since last week, from the figures' lines
+                // (`Tickets opened: 5 (last week 3, +2)`).
+                let changes: Vec<String> = slot("stats")
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(change_of)
+                    .collect();
+                let subject = match slot("account") {
+                    Some(account) => format!("Account {account}"),
+                    None => "This week".to_owned(),
+                };
+                if changes.is_empty() {
+                    lines.push(format!("{subject}: no change against last week."));
+                } else {
+                    lines.push(format!(
+                        "{subject}, against last week: {}.",
+                        changes.join(", ")
+                    ));
                 }
-                if let Some(period) = slot("period") {
-                    lines.push(format!("Period: {period}."));
+            }
+            PromptKind::Recommendations => {
+                // The figures' own recommendations are in the report; the
+                // first is the one to start with.
+                let first = slot("stats")
+                    .unwrap_or_default()
+                    .lines()
+                    .find_map(|line| line.strip_prefix("- "));
+                if let Some(first) = first {
+                    lines.push(format!("Start with this: {first}"));
                 }
-                // The statistics are the summary: the lines that changed
-                // most are first in them.
-                if let Some(stats) = slot("stats") {
-                    lines.extend(stats.lines().map(str::to_owned));
-                }
-                if prompt.kind == PromptKind::Recommendations {
-                    if let Some(iac) = slot("iac") {
-                        lines.push(format!("Fix recurring controls in {iac}, not by hand."));
-                    }
+                if let Some(iac) = slot("iac") {
+                    lines.push(format!(
+                        "Make each fix in the {iac} code that deploys the resources, so that the next deployment keeps it."
+                    ));
                 }
             }
             _ => {
@@ -239,18 +268,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_report_section_carries_its_statistics() {
-        let prompt = prompt(
+    async fn a_report_section_says_what_changed() {
+        let account = prompt(
             PromptKind::Account,
             &[
                 ("account", "<ACCOUNT_2>"),
                 ("period", "2026-11-30 to 2026-12-06"),
-                ("stats", "Tickets opened: 4 (last week 1)"),
+                (
+                    "stats",
+                    "Tickets opened: 4 (last week 1, +3)\nTickets closed: 1 (last week 1, +0)",
+                ),
             ],
         );
         assert_eq!(
-            OfflineModel.complete(&prompt).await.unwrap(),
-            "Account <ACCOUNT_2>.\nPeriod: 2026-11-30 to 2026-12-06.\nTickets opened: 4 (last week 1)"
+            OfflineModel.complete(&account).await.unwrap(),
+            "Account <ACCOUNT_2>, against last week: tickets opened 4 (+3)."
+        );
+        let quiet = prompt(
+            PromptKind::Overview,
+            &[(
+                "stats",
+                "Tickets opened: 4 (last week 4, +0)\nMean time to close: 2.0 h (last week 1.0 h)",
+            )],
+        );
+        assert_eq!(
+            OfflineModel.complete(&quiet).await.unwrap(),
+            "This week: no change against last week."
+        );
+        let recommendations = prompt(
+            PromptKind::Recommendations,
+            &[
+                ("stats", "Tickets opened: 4 (last week 4, +0)\nWhat the figures call for:\n- Fix S3.8 in code.\n- Other."),
+                ("iac", "Terraform"),
+            ],
+        );
+        assert_eq!(
+            OfflineModel.complete(&recommendations).await.unwrap(),
+            "Start with this: Fix S3.8 in code.\nMake each fix in the Terraform code that deploys the resources, so that the next deployment keeps it."
         );
     }
 

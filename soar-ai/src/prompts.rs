@@ -132,6 +132,21 @@ impl PromptKind {
     }
 }
 
+impl std::str::FromStr for PromptKind {
+    type Err = String;
+
+    /// A kind by its [`name`](PromptKind::name): `ticket_opened`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        PromptKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = PromptKind::ALL.iter().map(|k| k.name()).collect();
+                format!("no prompt `{name}` (there are: {})", names.join(", "))
+            })
+    }
+}
+
 impl std::fmt::Display for PromptKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -362,6 +377,17 @@ mod tests {
             }
         }
         assert_eq!(Prompts::builtin().templates.len(), PromptKind::ALL.len());
+    }
+
+    #[test]
+    fn kinds_are_named() {
+        for kind in PromptKind::ALL {
+            assert_eq!(kind.name().parse(), Ok(kind));
+        }
+        assert!("ticket"
+            .parse::<PromptKind>()
+            .unwrap_err()
+            .contains("ticket_opened"));
     }
 
     #[test]

@@ -157,6 +157,78 @@ enum Command {
     /// Tickets: list the overdue ones, or open one for a finding.
     #[command(subcommand)]
     Tickets(TicketsCommand),
+    /// Print what soar-ai would send the model for each finding, and its analysis.
+    #[command(
+        long_about = "Decide each finding offline (accounts from --config, incidents classified \
+            with --settings) and print, one JSON line per finding, the prompt exactly as it \
+            would be sent to the model (anonymised: account IDs, ARNs, emails and hex IDs \
+            masked) and the analysis, de-anonymised: {\"prompt\", \"system\", \"analysis\", \
+            \"analysed\", \"kind\", \"model\", \"finding_id\"}. The prompt is the one the \
+            finding's message needs (--kind chooses another). Without --offline, Bedrock is \
+            called with the default credential chain, in the Region of --ai-config's \
+            `region` or the chain's; a model that fails or times out gives the analysis's \
+            note instead, as in the deployment.",
+        after_help = "Examples:\n  soar ai --finding examples/findings/s3-8-block-public-access-failed.json \\\n    --config examples/config.json --offline\n  soar ai --finding f.json --ai-config ai.json --kind incident_infra"
+    )]
+    Ai {
+        /// The event or finding (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        finding: PathBuf,
+        /// Use the offline model: nothing leaves the machine.
+        #[arg(long)]
+        offline: bool,
+        /// The pipeline configuration, as JSON.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The incident settings, as JSON.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+        /// The AI settings (soar_ai::AiConfig), as JSON.
+        #[arg(long, value_name = "FILE")]
+        ai_config: Option<PathBuf>,
+        /// A folder of prompt templates (`<name>.txt`) replacing the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        prompts: Option<PathBuf>,
+        /// The prompt to use: autoremediation, ticket_opened, ticket_closed, incident_app, incident_infra.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+    },
+    /// Print the weekly security report of a file of records.
+    #[command(
+        long_about = "Print the weekly security report of the week that ends at --at (default \
+            now) from a file of records: a JSON object with `tickets`, `incidents` and \
+            `autoremediations`, as soar's record store keeps them. This week against last \
+            week, the four-week severity breakdown, a section per account that had issues, \
+            recommendations, and the model's overview and paragraphs (--offline: the \
+            offline model's). Plain text, --html (as mailed), or --json.",
+        after_help = "Example:\n  soar report --records examples/records.json --at 2026-12-07T00:00:00Z --offline"
+    )]
+    Report {
+        /// The records, as JSON.
+        #[arg(long, value_name = "FILE")]
+        records: PathBuf,
+        /// Use the offline model: nothing leaves the machine.
+        #[arg(long)]
+        offline: bool,
+        /// The end of the week, RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The pipeline configuration, for the SLAs of its `tickets` section.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The AI settings (soar_ai::AiConfig), as JSON.
+        #[arg(long, value_name = "FILE")]
+        ai_config: Option<PathBuf>,
+        /// A folder of prompt templates (`<name>.txt`) replacing the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        prompts: Option<PathBuf>,
+        /// As the HTML of the mail.
+        #[arg(long, conflicts_with = "json")]
+        html: bool,
+        /// As JSON: the figures and the narrative.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the completion script for a shell.
     #[command(after_help = "Example:\n  soar completions bash > /etc/bash_completion.d/soar")]
     Completions {
@@ -323,6 +395,44 @@ pub(crate) fn parse(
             project,
             config,
             ..args("tickets open")
+        },
+        Command::Ai {
+            finding,
+            offline,
+            config,
+            settings,
+            ai_config,
+            prompts,
+            kind,
+        } => Args {
+            finding: Some(finding),
+            offline,
+            config,
+            settings,
+            ai_config,
+            prompts,
+            kind,
+            ..args("ai")
+        },
+        Command::Report {
+            records,
+            offline,
+            at,
+            config,
+            ai_config,
+            prompts,
+            html,
+            json,
+        } => Args {
+            records: Some(records),
+            offline,
+            at,
+            config,
+            ai_config,
+            prompts,
+            html,
+            json,
+            ..args("report")
         },
         Command::Completions { shell } => {
             let mut script = Vec::new();

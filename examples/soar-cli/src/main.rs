@@ -4,6 +4,7 @@
 //! is a function of its arguments that returns the JSON to print, so tests
 //! call the commands directly.
 
+mod ai;
 mod batch;
 mod cli;
 mod tickets;
@@ -63,6 +64,11 @@ struct Args {
     system: Option<String>,
     url: Option<String>,
     project: Option<String>,
+    offline: bool,
+    ai_config: Option<PathBuf>,
+    prompts: Option<PathBuf>,
+    kind: Option<String>,
+    html: bool,
 }
 
 fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
@@ -536,6 +542,8 @@ async fn run(args: Args, out: &mut dyn Write) -> Result<Output, Failure> {
         "cost" => cost(&args),
         "tickets overdue" => tickets::overdue(&args).map(Output::Json),
         "tickets open" => tickets::open_from_env(&args).await.map(Output::JsonLines),
+        "ai" => ai::ai(&args).await.map(Output::JsonLines),
+        "report" => ai::report(&args).await,
         other => Err(Failure::Input(format!("unknown command `{other}`"))),
     }
 }

@@ -351,12 +351,15 @@ async fn the_narrative_is_asked_anonymised_and_restored() {
     );
     assert_eq!(
         narrative.accounts[C],
-        format!(
-            "Account {C}.\nPeriod: 2026-11-30 to 2026-12-06.\n{}",
-            WeeklyReport::stats_text(&report.accounts[1].this_week, &report.accounts[1].last_week)
-        )
+        format!("Account {C}, against last week: tickets opened 1 (+1), tickets overdue at the end of the week 1 (+1), incidents 2 (+2).")
     );
-    assert!(narrative.overview.contains("Tickets opened: 11"));
+    assert!(
+        narrative
+            .overview
+            .starts_with("This week, against last week: tickets opened 11 (+8), "),
+        "{}",
+        narrative.overview
+    );
     assert!(narrative
         .recommendations
         .contains("most in account 333333333333"));
