@@ -48,14 +48,19 @@ done
 for feature in "" organizations securityhub dynamodb sts; do
   cargo clippy --locked -p soar-core --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
-# soar-incident without its playbooks builds no AWS SDK at all.
+# A crate that builds no AWS SDK at all without features.
 # (grep finds nothing when all is well: `|| true`, or pipefail ends the run.)
-sdks=$(cargo tree -p soar-incident --no-default-features -e normal --prefix none --locked \
-  | { grep -oE '^aws-sdk-[a-z0-9]+' || true; } | sort -u | tr '\n' ' ')
-if [ -n "$sdks" ]; then
-  echo "soar-incident without features builds: $sdks(expected: none)" >&2
-  exit 1
-fi
+no_sdk_without_features() {
+  local sdks
+  sdks=$(cargo tree -p "$1" --no-default-features -e normal --prefix none --locked \
+    | { grep -oE '^aws-sdk-[a-z0-9]+' || true; } | sort -u | tr '\n' ' ')
+  if [ -n "$sdks" ]; then
+    echo "$1 without features builds: $sdks(expected: none)" >&2
+    exit 1
+  fi
+}
+# soar-incident without its playbooks.
+no_sdk_without_features soar-incident
 for feature in "" ec2 iam s3; do
   cargo clippy --locked -p soar-incident --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
@@ -64,6 +69,13 @@ done
 # its one SDK.
 for feature in "" jira servicenow ssm secretsmanager; do
   cargo clippy --locked -p soar-tickets --no-default-features ${feature:+--features "$feature"} -- -D warnings
+done
+
+# soar-ai: without features no AWS SDK (the offline model, the prompts, the
+# anonymiser, the report and the mail texts); each feature its one SDK.
+no_sdk_without_features soar-ai
+for feature in "" bedrock ses sns; do
+  cargo clippy --locked -p soar-ai --no-default-features ${feature:+--features "$feature"} -- -D warnings
 done
 
 step "cargo test"

@@ -7,6 +7,8 @@
 //! | --- | --- | --- |
 //! | ARNs | `arn:aws:iam::123456789012:role/admin` | `<ARN_1>` |
 //! | email addresses | `alice@example.com` | `<EMAIL_1>` |
+//! | IPv4 addresses, but `0.0.0.0` | `10.0.12.7` | `<IP_1>` |
+//! | access key and principal IDs | `AKIAIOSFODNN7EXAMPLE` | `<ID_1>` |
 //! | UUIDs | `6f1c3d0e-8b9a-4c2d-9e7f-0a1b2c3d4e5f` | `<ID_1>` |
 //! | 12-digit account IDs | `123456789012` | `<ACCOUNT_1>` |
 //! | hex IDs of 8 or more digits, with a digit and a letter | `0a1b2c3d4e5f6789` in `i-0a1b2c3d4e5f6789` | `<ID_2>` |
@@ -42,6 +44,8 @@ pub enum Kind {
     Arn,
     /// An email address.
     Email,
+    /// An IPv4 address.
+    Ip,
     /// A 12-digit AWS account ID.
     Account,
     /// A UUID or a hex ID.
@@ -49,11 +53,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The word in the placeholder: `ARN`, `EMAIL`, `ACCOUNT`, `ID`.
+    /// The word in the placeholder: `ARN`, `EMAIL`, `IP`, `ACCOUNT`, `ID`.
     pub fn word(self) -> &'static str {
         match self {
             Kind::Arn => "ARN",
             Kind::Email => "EMAIL",
+            Kind::Ip => "IP",
             Kind::Account => "ACCOUNT",
             Kind::Id => "ID",
         }
@@ -61,7 +66,7 @@ impl Kind {
 }
 
 /// Placeholders as the masker writes them, and text that looks like one.
-const PLACEHOLDER: &str = r"<(?:ARN|EMAIL|ACCOUNT|ID)_[0-9]+>";
+const PLACEHOLDER: &str = r"<(?:ARN|EMAIL|IP|ACCOUNT|ID)_[0-9]+>";
 
 /// Everything that is masked, first match wins at each position. Nothing
 /// but the placeholder pattern contains `<` or `>`, so a placeholder-like
@@ -73,6 +78,11 @@ static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
         // or comma is not part of it.
         r#"(?P<arn>arn:aws[a-z-]*:[^\s"'<>,;()\[\]{}]*[^\s"'<>,;()\[\]{}.])"#.to_owned(),
         r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})".to_owned(),
+        r"(?P<ip>\b(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}\b)"
+            .to_owned(),
+        // IAM's unique IDs: access keys (AKIA, ASIA), users, roles, groups,
+        // policies.
+        r"(?P<key>\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b)".to_owned(),
         r"(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
             .to_owned(),
         r"(?P<account>\b[0-9]{12}\b)".to_owned(),
@@ -104,7 +114,10 @@ fn kind_of(captures: &Captures<'_>) -> Option<Kind> {
         Some(Kind::Arn)
     } else if captures.name("email").is_some() {
         Some(Kind::Email)
-    } else if captures.name("uuid").is_some() {
+    } else if let Some(ip) = captures.name("ip") {
+        // "Open to the world" is what the analysis is about, and no one's.
+        (ip.as_str() != "0.0.0.0").then_some(Kind::Ip)
+    } else if captures.name("key").is_some() || captures.name("uuid").is_some() {
         Some(Kind::Id)
     } else if captures.name("account").is_some() {
         Some(Kind::Account)
@@ -206,20 +219,22 @@ mod tests {
     fn each_kind_is_masked_and_the_same_identifier_keeps_its_placeholder() {
         let mut masker = Masker::new();
         let text = "Instance i-0a1b2c3d4e5f67890 of 111122223333 (arn:aws:ec2:eu-west-1:111122223333:instance/i-0a1b2c3d4e5f67890) \
-                    key 6f1c3d0e-8b9a-4c2d-9e7f-0a1b2c3d4e5f, mail ops.team+sec@corp.example.co.uk; again 111122223333.";
+                    key 6f1c3d0e-8b9a-4c2d-9e7f-0a1b2c3d4e5f, mail ops.team+sec@corp.example.co.uk; again 111122223333. \
+                    From 198.51.100.7 to 10.0.12.7, open to 0.0.0.0/0, with AKIAIOSFODNN7EXAMPLE.";
         let masked = masker.mask(text);
         assert_eq!(
             masked,
-            "Instance i-<ID_1> of <ACCOUNT_1> (<ARN_1>) key <ID_2>, mail <EMAIL_1>; again <ACCOUNT_1>."
+            "Instance i-<ID_1> of <ACCOUNT_1> (<ARN_1>) key <ID_2>, mail <EMAIL_1>; again <ACCOUNT_1>. \
+             From <IP_1> to <IP_2>, open to 0.0.0.0/0, with <ID_3>."
         );
-        assert_eq!(masker.len(), 5);
+        assert_eq!(masker.len(), 8);
         assert_eq!(masker.restore(&masked), text);
     }
 
     #[test]
     fn words_dates_and_other_numbers_are_left_alone() {
         let mut masker = Masker::new();
-        let text = "deadbeef on 20261206, port 443, 1234567890123 and 12345678901 and S3.8";
+        let text = "deadbeef on 20261206, port 443, 1234567890123 and 12345678901 and S3.8, version 1.2.3, 0.0.0.0/0";
         assert_eq!(masker.mask(text), text);
         assert!(masker.is_empty());
     }
@@ -260,6 +275,8 @@ mod tests {
             "[a-z][a-z0-9.]{0,10}@[a-z]{1,8}\\.(com|org|example)",
             "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "[0-9]{4}[a-f]{4}[0-9a-f]{0,24}",
+            "(10|172|192)\\.[0-9]{1,2}\\.[1-9][0-9]?\\.[1-9][0-9]?",
+            "(AKIA|ASIA|AROA)[A-Z0-9]{16}",
         ]
     }
 
@@ -280,7 +297,7 @@ mod tests {
         #[test]
         fn restoring_gives_back_text_made_of_identifiers_and_lookalikes(
             parts in proptest::collection::vec(
-                prop_oneof![identifier(), filler(), "<(ACCOUNT|ARN|EMAIL|ID)_[0-9]{1,2}>"],
+                prop_oneof![identifier(), filler(), "<(ACCOUNT|ARN|EMAIL|IP|ID)_[0-9]{1,2}>"],
                 0..12,
             )
         ) {

@@ -17,7 +17,12 @@ use soar_remediate::{ContextFactory, Registry};
 use soar_tickets::credentials::{SecretsManagerSecret, SsmParameter};
 use soar_tickets::{Cached, CredentialSource, Credentials};
 
-use crate::settings::{LambdaSettings, SettingsError, TicketCredentials};
+use soar_ai::bedrock::BedrockModel;
+use soar_ai::notify::{SesNotifier, SnsNotifier};
+use soar_ai::{Analyst, LanguageModel, OfflineModel, Prompts};
+use soar_core::ports::Notifier;
+
+use crate::settings::{LambdaSettings, MailSettings, SettingsError, TicketCredentials};
 
 /// The ports and clients of one container.
 pub struct Deployment {
@@ -37,6 +42,10 @@ pub struct Deployment {
     pub contexts: ContextFactory,
     /// Every remediation compiled in.
     pub registry: Registry,
+    /// The AI analysis: Bedrock, or the offline model.
+    pub analyst: Analyst,
+    /// Where mail goes: SES, SNS, or nowhere.
+    pub notifier: Option<Arc<dyn Notifier>>,
 }
 
 impl std::fmt::Debug for Deployment {
@@ -102,6 +111,28 @@ impl Deployment {
         }
         let contexts =
             ContextFactory::new(Arc::new(sessions)).with_settings(settings.remediation.clone());
+        // `model_id` "offline": a deployment without Bedrock still gets a
+        // structured summary in each message.
+        let model: Arc<dyn LanguageModel> = if settings.ai.model_id == "offline" {
+            Arc::new(OfflineModel)
+        } else {
+            Arc::new(BedrockModel::new(
+                BedrockModel::client(&sdk, &settings.ai),
+                &settings.ai,
+            ))
+        };
+        let analyst = Analyst::new(model, Prompts::builtin(), settings.ai.clone());
+        let notifier: Option<Arc<dyn Notifier>> = match &settings.mail {
+            Some(MailSettings::Ses { from }) => Some(Arc::new(SesNotifier::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                from,
+            ))),
+            Some(MailSettings::Sns { topic_arn }) => Some(Arc::new(SnsNotifier::new(
+                aws_sdk_sns::Client::new(&sdk),
+                topic_arn,
+            ))),
+            None => None,
+        };
         Ok(Deployment {
             tickets,
             updater: SecurityHubUpdater::new(aws_sdk_securityhub::Client::new(&sdk)),
@@ -111,6 +142,8 @@ impl Deployment {
             ),
             accounts,
             contexts,
+            analyst,
+            notifier,
             registry: Registry::default(),
             sdk,
             settings,
@@ -136,6 +169,7 @@ impl Deployment {
             records: &self.records,
             tickets: self.tickets.as_ref(),
             ticketing: &self.settings.config.tickets,
+            notifier: self.notifier.as_deref(),
             retention_seconds: i64::from(self.settings.record_retention_days) * 86_400,
             now,
         }

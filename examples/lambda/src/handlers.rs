@@ -4,10 +4,12 @@
 //! Step Functions passes between states.
 
 use serde_json::value::RawValue;
+use soar_ai::email::{compose, recipients, MessageKind};
+use soar_ai::Analyst;
 use soar_asff::LazyEvent;
 use soar_core::pipeline::workflow_update;
 use soar_core::ports::{
-    EventRecord, FindingUpdater, RecordKind, RecordStore, TicketRecord, TicketSystem,
+    EventRecord, FindingUpdater, Notifier, RecordKind, RecordStore, TicketRecord, TicketSystem,
 };
 use soar_core::tickets::{Opened, TicketDesk, TicketKind, TicketingConfig};
 use soar_core::{ControlAction, Decision, Pipeline, Scratchpad, Timestamp};
@@ -214,6 +216,27 @@ fn append_reason(pad: &mut Scratchpad, reason: &str) {
     });
 }
 
+/// `soar-analyse`: the AI analysis of the message the finding is about to
+/// get (a ticket, an incident, an AUTOFIXED or CLOSED message), written
+/// into `messages.ai` for `soar-update`'s ticket and mail.
+///
+/// Never fails and never waits longer than the analyst's timeout: a model
+/// that times out, throttles or fails leaves a note saying so instead
+/// ([`Analyst::annotate`]). A Scratchpad whose finding needs no message is
+/// passed on as it came.
+pub async fn analyse(mut pad: Scratchpad, analyst: &Analyst) -> Scratchpad {
+    if let Some(analysis) = analyst.annotate(&mut pad).await {
+        tracing::info!(
+            finding = %pad.finding.view().id(),
+            kind = %analysis.prompt.kind,
+            analysed = analysis.is_analysed(),
+            masked = analysis.prompt.slots.len(),
+            "analysed"
+        );
+    }
+    pad
+}
+
 /// Whether the finding needs a person: a failed control that is ticketed, a
 /// remediation that did not work, or an incident.
 pub fn needs_ticket(pad: &Scratchpad) -> bool {
@@ -237,6 +260,9 @@ pub struct UpdatePorts<'a> {
     pub tickets: &'a dyn TicketSystem,
     /// Routing, SLAs and AUTOFIXED tickets.
     pub ticketing: &'a TicketingConfig,
+    /// Where the TEAM FIX, AUTOFIXED, CLOSED and INCIDENT mail goes: SES or
+    /// SNS; none, no mail.
+    pub notifier: Option<&'a dyn Notifier>,
     /// How long records are kept, in seconds.
     pub retention_seconds: i64,
     /// The time now.
@@ -292,6 +318,10 @@ pub async fn update(
         config: ports.ticketing,
     };
     let mut ticket_id = None;
+    // Whether this run did what the finding's mail tells: opened its
+    // ticket, fixed it, closed it. A repeated step finds the ticket open
+    // and mails nothing.
+    let mut mail = false;
     if needs_ticket(&pad) {
         let opened = desk
             .open(&pad, TicketKind::of(&pad), now, expires_at)
@@ -299,6 +329,7 @@ pub async fn update(
         // After what a containment did, which the ticket must not hide.
         let said = match &opened {
             Opened::New(record) | Opened::Existing(record) => {
+                mail = matches!(opened, Opened::New(_));
                 ticket_id = Some(record.ticket_id.clone());
                 format!("Ticket {} is open.", record.ticket_id)
             }
@@ -312,6 +343,7 @@ pub async fn update(
         && !pad.actions.autoremediation_not_done
         && !pad.actions.suppress_finding
     {
+        mail = true;
         if let Some(opened) = desk.autofixed(&pad, now, expires_at).await? {
             let said = match &opened {
                 Opened::Failed { error, .. } => {
@@ -344,6 +376,12 @@ pub async fn update(
             let closed = desk.close(&ticket, &comment, now).await?;
             pad.messages.actions_taken = format!("Closed ticket {}.", closed.ticket_id);
             pad.db.ticket = Some(closed);
+            mail = true;
+        }
+    }
+    if mail {
+        if let Some(notifier) = ports.notifier {
+            send_mail(&mut pad, notifier, ports.ticketing).await;
         }
     }
     if let Some((table, kind, outcome)) = event_record(&pad) {
@@ -369,6 +407,31 @@ pub async fn update(
         }
     }
     Ok(pad)
+}
+
+/// Mails the message of the pad's kind ([`MessageKind::of`]) to the
+/// account's team (and, for an incident, the escalation recipients). A
+/// mail that cannot be sent does not fail the step, whose ticket and
+/// records are written: it is logged, and the Scratchpad says so.
+async fn send_mail(pad: &mut Scratchpad, notifier: &dyn Notifier, ticketing: &TicketingConfig) {
+    let Some(kind) = MessageKind::of(pad) else {
+        return;
+    };
+    let to = recipients(pad, ticketing);
+    if to.is_empty() {
+        return;
+    }
+    let mail = compose(pad, kind, to);
+    match notifier.notify(&mail).await {
+        Ok(()) => tracing::info!(subject = %mail.subject, to = ?mail.to, "mailed"),
+        Err(error) => {
+            tracing::warn!(subject = %mail.subject, %error, "mail not sent");
+            pad.messages.add_action_taken(&format!(
+                "The {} mail could not be sent ({error}).",
+                kind.heading()
+            ));
+        }
+    }
 }
 
 /// The ticket a resolved finding says it has (`TicketOpen` = `Yes` and
@@ -508,7 +571,7 @@ mod tests {
     use soar_core::aws::AmbientSessions;
     use soar_core::error_class::ErrorClass;
     use soar_core::ports::memory::{
-        MemoryRecords, MemoryTickets, RecordingUpdater, StaticAccounts,
+        MemoryNotifier, MemoryRecords, MemoryTickets, RecordingUpdater, StaticAccounts,
     };
     use soar_core::ports::{NewTicket, PortError, RecordKind, TicketState};
     use soar_core::scoring::NoModel;
@@ -544,6 +607,7 @@ mod tests {
         tickets: MemoryTickets,
         ticketing: TicketingConfig,
         registry: Registry,
+        mail: MemoryNotifier,
     }
 
     impl Memory {
@@ -559,6 +623,7 @@ mod tests {
                 tickets: MemoryTickets::default(),
                 ticketing: TicketingConfig::default(),
                 registry: Registry::default(),
+                mail: MemoryNotifier::default(),
             }
         }
 
@@ -581,6 +646,7 @@ mod tests {
                 records: &self.records,
                 tickets: &self.tickets,
                 ticketing: &self.ticketing,
+                notifier: Some(&self.mail),
                 retention_seconds: 86_400,
                 now: Timestamp(1_800_000_000),
             }
@@ -921,6 +987,94 @@ mod tests {
         pad
     }
 
+    fn offline_analyst() -> Analyst {
+        Analyst::new(
+            std::sync::Arc::new(soar_ai::OfflineModel),
+            soar_ai::Prompts::builtin(),
+            soar_ai::AiConfig::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn analyse_writes_the_analysis_that_the_ticket_and_the_mail_carry() {
+        let memory = Memory::new();
+        let mut pad = ticketed_pad();
+        pad.account.team_email = Some("payments@example.com".into());
+        let pad = analyse(pad, &offline_analyst()).await;
+        assert!(
+            pad.messages
+                .ai
+                .plaintext
+                .contains("Why: control Lambda.1 fails"),
+            "{}",
+            pad.messages.ai.plaintext
+        );
+        assert!(pad.messages.ai.html.starts_with("<p style="));
+        // A repeated step mails once, as it opens one ticket.
+        update(pad.clone(), memory.update_ports()).await.unwrap();
+        update(pad.clone(), memory.update_ports()).await.unwrap();
+        let tickets = memory.tickets.tickets();
+        assert!(tickets[0]
+            .ticket
+            .body
+            .contains(&format!("Analysis: {}", pad.messages.ai.plaintext)));
+        let sent = memory.mail.sent();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].to, ["payments@example.com"]);
+        assert!(
+            sent[0].subject.starts_with("TEAM FIX: "),
+            "{}",
+            sent[0].subject
+        );
+        assert!(sent[0].subject.ends_with(&format!("({})", tickets[0].id)));
+        assert!(sent[0].text.contains(&pad.messages.ai.plaintext));
+    }
+
+    #[tokio::test]
+    async fn a_suppressed_finding_is_passed_on_unanalysed_and_unmailed() {
+        let memory = Memory::new();
+        let mut pad = ticketed_pad();
+        pad.account.team_email = Some("payments@example.com".into());
+        pad.actions.suppress_finding = true;
+        let analysed = analyse(pad.clone(), &offline_analyst()).await;
+        assert_eq!(analysed, pad);
+        update(analysed, memory.update_ports()).await.unwrap();
+        assert!(memory.mail.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_mail_that_cannot_be_sent_does_not_fail_the_update() {
+        struct Refused;
+        #[async_trait::async_trait]
+        impl Notifier for Refused {
+            async fn notify(&self, _: &soar_core::ports::Notification) -> Result<(), PortError> {
+                Err(PortError {
+                    port: "Notifier",
+                    operation: "SendEmail",
+                    class: ErrorClass::Other,
+                    message: "MessageRejected: Email address is not verified.".into(),
+                })
+            }
+        }
+        let memory = Memory::new();
+        let mut pad = ticketed_pad();
+        pad.account.team_email = Some("payments@example.com".into());
+        let ports = UpdatePorts {
+            notifier: Some(&Refused),
+            ..memory.update_ports()
+        };
+        let pad = update(pad, ports).await.unwrap();
+        assert_eq!(memory.tickets.tickets().len(), 1, "the ticket is open");
+        assert!(
+            pad.messages
+                .actions_taken
+                .ends_with("The TEAM FIX mail could not be sent (Notifier.SendEmail failed (other): MessageRejected: Email address is not verified.)."),
+            "{}",
+            pad.messages.actions_taken
+        );
+        assert_eq!(memory.updater.updates().len(), 1, "NOTIFIED all the same");
+    }
+
     #[tokio::test]
     async fn update_opens_one_ticket_however_often_it_runs_and_notifies_security_hub() {
         let memory = Memory::new();
@@ -1186,6 +1340,7 @@ mod tests {
             records: &records,
             tickets: &soar_core::ports::memory::NoTickets,
             ticketing: &TicketingConfig::default(),
+            notifier: None,
             retention_seconds: 60,
             now: Timestamp(0),
         };

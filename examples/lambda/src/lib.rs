@@ -11,12 +11,15 @@
 //! | --- | --- | --- |
 //! | `soar-decide` | a finding (or an event with one) | account data, control enablement, suppression rules, penalty, remediable check: the decided Scratchpad |
 //! | `soar-remediate` | a Scratchpad | the finding's control, in the finding's own account and Region |
-//! | `soar-update` | a Scratchpad | the ticket (opened once), the autoremediation record, the Security Hub workflow update |
+//! | `soar-analyse` | a Scratchpad | the AI analysis of its message (`messages.ai`), never waiting on the model past its timeout |
+//! | `soar-update` | a Scratchpad | the ticket (opened once), the team's mail, the autoremediation record, the Security Hub workflow update |
 //! | `soar-sweep` | `{"next_token"?}` | one page of the open findings, for the backlog sweep |
+//! | `soar-report` | `{"job": "weekly_report" \| "overdue_reminders"}` | the scheduled jobs ([`jobs`]): the weekly report, the overdue reminders |
 
 pub mod asl;
 pub mod cost;
 pub mod deployment;
 pub mod handlers;
+pub mod jobs;
 pub mod settings;
 pub mod template;

@@ -24,8 +24,13 @@
 //! | `SOAR_TICKET_SYSTEM` | `{}` | The ticket systems' settings, as JSON ([`soar_tickets::SystemSettings`]); which one is used is `SOAR_CONFIG`'s `tickets.system`. |
 //! | `SOAR_TICKET_PARAMETER` | none | The SSM parameter (a `SecureString`) holding the ticket system's credentials, `{"user": ..., "token": ...}`. |
 //! | `SOAR_TICKET_SECRET` | none | Or the Secrets Manager secret holding them. One of the two is needed for Jira or ServiceNow. |
+//! | `SOAR_AI_CONFIG` | `{}` | The AI analysis settings, as JSON ([`soar_ai::AiConfig`]): the Bedrock model and Region, max tokens, temperature, timeout, IaC flavours; `"model_id": "offline"` for the offline model, `"enabled": false` for none. |
+//! | `SOAR_MAIL_FROM` | none | The SES sender (a verified address or domain) of the team mail and the weekly report; without it and `SOAR_NOTIFY_TOPIC`, soar sends no mail. |
+//! | `SOAR_NOTIFY_TOPIC` | none | Or an SNS topic ARN the plain-text messages are published to (when `SOAR_MAIL_FROM` is unset). |
+//! | `SOAR_REPORT_RECIPIENTS` | none | Comma-separated addresses of the weekly report (SES). |
 //! | `SOAR_SWEEP_PAGE_SIZE` | `50` | Findings per `GetFindings` page in the backlog sweep (1 to 100). A page travels in the state machine's state, which holds at most 256 KiB, and a finding is 3 KB on average (5 KB at most in the test data). |
 
+use soar_ai::AiConfig;
 use soar_core::aws::TableNames;
 use soar_core::{Config, DestructiveControls};
 use soar_incident::IncidentConfig;
@@ -67,6 +72,27 @@ pub struct LambdaSettings {
     pub ticket_system: SystemSettings,
     /// Where the ticket system's credentials are kept.
     pub ticket_credentials: Option<TicketCredentials>,
+    /// The AI analysis settings.
+    pub ai: AiConfig,
+    /// Where mail goes out.
+    pub mail: Option<MailSettings>,
+    /// The weekly report's recipients.
+    pub report_recipients: Vec<String>,
+}
+
+/// How soar sends its mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailSettings {
+    /// Through SES, from this sender.
+    Ses {
+        /// The verified sender.
+        from: String,
+    },
+    /// To this SNS topic's subscribers, as plain text.
+    Sns {
+        /// The topic's ARN.
+        topic_arn: String,
+    },
 }
 
 /// Where the ticket system's credentials are kept: a JSON document
@@ -174,7 +200,18 @@ impl LambdaSettings {
                     message: e.to_string(),
                 })?;
         }
+        let ai: AiConfig = json_setting("SOAR_AI_CONFIG", text("SOAR_AI_CONFIG"))?;
+        let mail = match (text("SOAR_MAIL_FROM"), text("SOAR_NOTIFY_TOPIC")) {
+            (Some(from), _) => Some(MailSettings::Ses { from }),
+            (None, Some(topic_arn)) => Some(MailSettings::Sns { topic_arn }),
+            (None, None) => None,
+        };
         Ok(LambdaSettings {
+            ai,
+            mail,
+            report_recipients: text("SOAR_REPORT_RECIPIENTS")
+                .map(|value| list(&value))
+                .unwrap_or_default(),
             ticket_system,
             ticket_credentials,
             config,
@@ -277,6 +314,50 @@ mod tests {
         assert_eq!(s.tables.incidents, "soar-incidents");
         assert_eq!(s.tables.autoremediations, "soar-autoremediations");
         assert_eq!((s.record_retention_days, s.sweep_page_size), (365, 50));
+        assert_eq!(s.ai, soar_ai::AiConfig::default());
+        assert_eq!((s.mail, s.report_recipients.len()), (None, 0));
+    }
+
+    #[test]
+    fn mail_goes_through_ses_before_sns_and_the_ai_settings_are_read() {
+        let s = settings(&[
+            ("SOAR_MAIL_FROM", "soar@security.example.com"),
+            (
+                "SOAR_NOTIFY_TOPIC",
+                "arn:aws:sns:eu-west-1:111111111111:soar",
+            ),
+            (
+                "SOAR_REPORT_RECIPIENTS",
+                "ciso@example.com, sec@example.com",
+            ),
+            (
+                "SOAR_AI_CONFIG",
+                r#"{"model_id": "offline", "timeout_seconds": 5}"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.mail,
+            Some(MailSettings::Ses {
+                from: "soar@security.example.com".into()
+            })
+        );
+        assert_eq!(s.report_recipients, ["ciso@example.com", "sec@example.com"]);
+        assert_eq!(
+            (s.ai.model_id.as_str(), s.ai.timeout_seconds),
+            ("offline", 5)
+        );
+        let topic = settings(&[(
+            "SOAR_NOTIFY_TOPIC",
+            "arn:aws:sns:eu-west-1:111111111111:soar",
+        )])
+        .unwrap();
+        assert_eq!(
+            topic.mail,
+            Some(MailSettings::Sns {
+                topic_arn: "arn:aws:sns:eu-west-1:111111111111:soar".into()
+            })
+        );
     }
 
     #[test]
@@ -323,6 +404,11 @@ mod tests {
             ("SOAR_DESTRUCTIVE_CONTROLS", "*", "one control ID at a time"),
             ("SOAR_SWEEP_PAGE_SIZE", "500", "from 1 to 100"),
             ("SOAR_RECORD_RETENTION_DAYS", "soon", "whole number"),
+            (
+                "SOAR_AI_CONFIG",
+                r#"{"model": "x"}"#,
+                "unknown field `model`",
+            ),
         ];
         for (variable, value, expected) in cases {
             let error = settings(&[(variable, value)]).unwrap_err();

@@ -92,8 +92,10 @@ const DECIDE: &str = "Decide";
 const REMEDIATE: &str = "Remediate";
 const UPDATE: &str = "Update";
 const SWEEP: &str = "Sweep";
+const ANALYSE: &str = "Analyse";
+const REPORT: &str = "Report";
 
-const FUNCTIONS: [Function; 4] = [
+const FUNCTIONS: [Function; 6] = [
     Function {
         id: DECIDE,
         binary: "soar-decide",
@@ -128,6 +130,25 @@ const FUNCTIONS: [Function; 4] = [
         timeout: 60,
         description: "soar: reads one page of the open findings for the backlog sweep",
     },
+    Function {
+        id: ANALYSE,
+        binary: "soar-analyse",
+        suffix: "analyse",
+        // Above the model's own timeout (SOAR_AI_CONFIG's timeout_seconds,
+        // 20 by default; keep it under 55), which writes the note; the
+        // state's TimeoutSeconds is above this.
+        timeout: 60,
+        description: "soar: the AI analysis of a ticket, incident or AUTOFIXED message (Bedrock), never holding the finding up",
+    },
+    Function {
+        id: REPORT,
+        binary: "soar-report",
+        suffix: "report",
+        // Four weeks of scans, then a model call per report section (at
+        // most 12, each bounded by the model's timeout).
+        timeout: 600,
+        description: "soar: the weekly report and the hourly overdue reminders",
+    },
 ];
 
 /// A state machine of the deployment; its definition is
@@ -151,28 +172,28 @@ const STATE_MACHINES: [StateMachine; 4] = [
         id: "AsffProcessor",
         name: "asff-processor",
         express: true,
-        invokes: &[DECIDE, REMEDIATE, UPDATE],
+        invokes: &[DECIDE, REMEDIATE, ANALYSE, UPDATE],
         distributed_map: false,
     },
     StateMachine {
         id: "Autoremediation",
         name: "autoremediation",
         express: true,
-        invokes: &[REMEDIATE, UPDATE],
+        invokes: &[REMEDIATE, ANALYSE, UPDATE],
         distributed_map: false,
     },
     StateMachine {
         id: "Incident",
         name: "incident",
         express: true,
-        invokes: &[REMEDIATE, UPDATE],
+        invokes: &[REMEDIATE, ANALYSE, UPDATE],
         distributed_map: false,
     },
     StateMachine {
         id: "BacklogSweep",
         name: "backlog-sweep",
         express: false,
-        invokes: &[SWEEP, DECIDE, REMEDIATE, UPDATE],
+        invokes: &[SWEEP, DECIDE, REMEDIATE, ANALYSE, UPDATE],
         distributed_map: true,
     },
 ];
@@ -402,6 +423,30 @@ fn parameters(registry: &Registry) -> Value {
             "ConstraintDescription": "empty, or a secret's ARN",
             "Default": "",
         },
+        "AiConfig": {
+            "Type": "String",
+            "Description": "The AI analysis settings, as JSON (soar_ai::AiConfig: model_id, region, max_tokens, temperature, timeout_seconds under 55, iac). model_id \"offline\" writes structured summaries without Bedrock; enabled false turns analysis off.",
+            "Default": "{}",
+        },
+        "MailFrom": {
+            "Type": "String",
+            "Description": "The SES sender of the team mail (TEAM FIX, AUTOFIXED, CLOSED, INCIDENT, OVERDUE TEAM FIX) and the weekly report: an address verified in SES. Empty: no SES.",
+            "AllowedPattern": "^([^@\\s]+@[^@\\s]+\\.[^@\\s]+)?$",
+            "ConstraintDescription": "empty, or an email address",
+            "Default": "",
+        },
+        "NotifyTopicArn": {
+            "Type": "String",
+            "Description": "Or, when MailFrom is empty, an SNS topic the messages are published to as plain text. Empty for none.",
+            "AllowedPattern": "^(arn:[\\w-]+:sns:[\\w-]+:\\d{12}:[\\w-]+)?$",
+            "ConstraintDescription": "empty, or a topic's ARN",
+            "Default": "",
+        },
+        "ReportRecipients": {
+            "Type": "String",
+            "Description": "Comma-separated addresses of the weekly report. Empty: the report is built and logged, not mailed.",
+            "Default": "",
+        },
         "NotificationEmail": {
             "Type": "String",
             "Description": "An email address subscribed to the deployment's alarms. Empty for none.",
@@ -433,6 +478,10 @@ fn environment() -> Value {
         "SOAR_TICKET_SYSTEM": reference("TicketSystemSettings"),
         "SOAR_TICKET_PARAMETER": reference("TicketCredentialsParameter"),
         "SOAR_TICKET_SECRET": reference("TicketCredentialsSecret"),
+        "SOAR_AI_CONFIG": reference("AiConfig"),
+        "SOAR_MAIL_FROM": reference("MailFrom"),
+        "SOAR_NOTIFY_TOPIC": reference("NotifyTopicArn"),
+        "SOAR_REPORT_RECIPIENTS": reference("ReportRecipients"),
     })
 }
 
@@ -440,61 +489,116 @@ fn hub_arn() -> Value {
     sub("arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default")
 }
 
+/// Account data from AWS Organizations, when it is used.
+fn organizations_statements() -> Vec<Value> {
+    vec![
+        json!({
+            "Fn::If": [
+                "UseOrganizations",
+                {
+                    "Sid": "OrganizationsAccounts",
+                    "Effect": "Allow",
+                    "Action": [
+                        "organizations:DescribeAccount",
+                        "organizations:ListParents",
+                        "organizations:ListTagsForResource",
+                    ],
+                    "Resource": sub("arn:${AWS::Partition}:organizations::*:account/o-*/*"),
+                },
+                reference("AWS::NoValue"),
+            ]
+        }),
+        json!({
+            "Fn::If": [
+                "UseOrganizations",
+                {
+                    "Sid": "OrganizationsUnits",
+                    "Effect": "Allow",
+                    "Action": ["organizations:DescribeOrganizationalUnit"],
+                    "Resource": sub("arn:${AWS::Partition}:organizations::*:ou/o-*/ou-*"),
+                },
+                reference("AWS::NoValue"),
+            ]
+        }),
+    ]
+}
+
+/// Converse with the Bedrock models (foundation models, and the
+/// cross-Region inference profiles of this account).
+fn bedrock_statement() -> Value {
+    json!({
+        "Sid": "AiAnalysis",
+        "Effect": "Allow",
+        "Action": ["bedrock:InvokeModel"],
+        "Resource": [
+            sub("arn:${AWS::Partition}:bedrock:*::foundation-model/*"),
+            sub("arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:inference-profile/*"),
+        ],
+    })
+}
+
+/// Sending mail: through SES from the verified identities of this account,
+/// or to the one SNS topic, whichever is configured.
+fn mail_statements() -> Vec<Value> {
+    vec![
+        json!({
+            "Fn::If": [
+                "HasMailFrom",
+                {
+                    "Sid": "MailThroughSes",
+                    "Effect": "Allow",
+                    "Action": ["ses:SendEmail"],
+                    "Resource": sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
+                },
+                reference("AWS::NoValue"),
+            ]
+        }),
+        json!({
+            "Fn::If": [
+                "HasNotifyTopic",
+                {
+                    "Sid": "MessagesToSns",
+                    "Effect": "Allow",
+                    "Action": ["sns:Publish"],
+                    "Resource": reference("NotifyTopicArn"),
+                },
+                reference("AWS::NoValue"),
+            ]
+        }),
+    ]
+}
+
 /// What each function calls, beyond writing its logs (see the ports in
 /// `soar_core::aws` and `soar_remediate`).
 fn function_statements(id: &str) -> Vec<Value> {
     let table = |logical: &str| get_att(logical, "Arn");
     match id {
-        DECIDE => vec![
-            json!({
-                "Fn::If": [
-                    "UseOrganizations",
-                    {
-                        "Sid": "OrganizationsAccounts",
-                        "Effect": "Allow",
-                        "Action": [
-                            "organizations:DescribeAccount",
-                            "organizations:ListParents",
-                            "organizations:ListTagsForResource",
-                        ],
-                        "Resource": sub("arn:${AWS::Partition}:organizations::*:account/o-*/*"),
-                    },
-                    reference("AWS::NoValue"),
-                ]
-            }),
-            json!({
-                "Fn::If": [
-                    "UseOrganizations",
-                    {
-                        "Sid": "OrganizationsUnits",
-                        "Effect": "Allow",
-                        "Action": ["organizations:DescribeOrganizationalUnit"],
-                        "Resource": sub("arn:${AWS::Partition}:organizations::*:ou/o-*/ou-*"),
-                    },
-                    reference("AWS::NoValue"),
-                ]
-            }),
-            json!({
-                "Sid": "OpenTickets",
-                "Effect": "Allow",
-                "Action": ["dynamodb:GetItem"],
-                "Resource": table("TicketsTable"),
-            }),
-            json!({
-                "Sid": "SuppressAndReclassify",
-                "Effect": "Allow",
-                "Action": ["securityhub:BatchUpdateFindings"],
-                "Resource": hub_arn(),
-            }),
-            // The preprocessors re-import a finding under the default
-            // product of the account that owns its resource.
-            json!({
-                "Sid": "ReimportFindings",
-                "Effect": "Allow",
-                "Action": ["securityhub:BatchImportFindings"],
-                "Resource": sub("arn:${AWS::Partition}:securityhub:*:*:product/*/default"),
-            }),
-        ],
+        DECIDE => {
+            let mut statements = organizations_statements();
+            statements.extend([
+                json!({
+                    "Sid": "OpenTickets",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem"],
+                    "Resource": table("TicketsTable"),
+                }),
+                json!({
+                    "Sid": "SuppressAndReclassify",
+                    "Effect": "Allow",
+                    "Action": ["securityhub:BatchUpdateFindings"],
+                    "Resource": hub_arn(),
+                }),
+                // The preprocessors re-import a finding under the default
+                // product of the account that owns its resource.
+                json!({
+                    "Sid": "ReimportFindings",
+                    "Effect": "Allow",
+                    "Action": ["securityhub:BatchImportFindings"],
+                    "Resource": sub("arn:${AWS::Partition}:securityhub:*:*:product/*/default"),
+                }),
+            ]);
+            statements
+        }
         REMEDIATE => vec![
             json!({
                 "Sid": "MemberAccountRoles",
@@ -509,46 +613,66 @@ fn function_statements(id: &str) -> Vec<Value> {
                 "Resource": "*",
             }),
         ],
-        UPDATE => vec![
-            json!({
-                "Sid": "Records",
-                "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
-                "Resource": TABLES.iter().map(|(t, _)| table(t)).collect::<Vec<_>>(),
-            }),
-            json!({
-                "Sid": "WorkflowUpdates",
-                "Effect": "Allow",
-                "Action": ["securityhub:BatchUpdateFindings"],
-                "Resource": hub_arn(),
-            }),
-            // The ticket system's credentials: the one parameter or secret
-            // named, read once per container.
-            json!({
-                "Fn::If": [
-                    "HasTicketParameter",
-                    {
-                        "Sid": "TicketCredentialsParameter",
-                        "Effect": "Allow",
-                        "Action": ["ssm:GetParameter"],
-                        "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TicketCredentialsParameter}"),
-                    },
-                    reference("AWS::NoValue"),
-                ]
-            }),
-            json!({
-                "Fn::If": [
-                    "HasTicketSecret",
-                    {
-                        "Sid": "TicketCredentialsSecret",
-                        "Effect": "Allow",
-                        "Action": ["secretsmanager:GetSecretValue"],
-                        "Resource": reference("TicketCredentialsSecret"),
-                    },
-                    reference("AWS::NoValue"),
-                ]
-            }),
-        ],
+        UPDATE => {
+            let mut statements = vec![
+                json!({
+                    "Sid": "Records",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                    "Resource": TABLES.iter().map(|(t, _)| table(t)).collect::<Vec<_>>(),
+                }),
+                json!({
+                    "Sid": "WorkflowUpdates",
+                    "Effect": "Allow",
+                    "Action": ["securityhub:BatchUpdateFindings"],
+                    "Resource": hub_arn(),
+                }),
+                // The ticket system's credentials: the one parameter or secret
+                // named, read once per container.
+                json!({
+                    "Fn::If": [
+                        "HasTicketParameter",
+                        {
+                            "Sid": "TicketCredentialsParameter",
+                            "Effect": "Allow",
+                            "Action": ["ssm:GetParameter"],
+                            "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TicketCredentialsParameter}"),
+                        },
+                        reference("AWS::NoValue"),
+                    ]
+                }),
+                json!({
+                    "Fn::If": [
+                        "HasTicketSecret",
+                        {
+                            "Sid": "TicketCredentialsSecret",
+                            "Effect": "Allow",
+                            "Action": ["secretsmanager:GetSecretValue"],
+                            "Resource": reference("TicketCredentialsSecret"),
+                        },
+                        reference("AWS::NoValue"),
+                    ]
+                }),
+            ];
+            statements.extend(mail_statements());
+            statements
+        }
+        ANALYSE => vec![bedrock_statement()],
+        REPORT => {
+            let mut statements = vec![
+                json!({
+                    "Sid": "History",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:Scan"],
+                    "Resource": TABLES.iter().map(|(t, _)| table(t)).collect::<Vec<_>>(),
+                }),
+                bedrock_statement(),
+            ];
+            // The overdue tickets' team addresses.
+            statements.extend(organizations_statements());
+            statements.extend(mail_statements());
+            statements
+        }
         SWEEP => vec![json!({
             "Sid": "OpenFindings",
             "Effect": "Allow",
@@ -641,6 +765,36 @@ fn function_resources(
             },
         }),
     );
+    if id == REPORT {
+        let Some(properties) = resources
+            .get_mut(&format!("{id}Function"))
+            .and_then(|f| f.get_mut("Properties"))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        properties.insert(
+            "Events".to_owned(),
+            json!({
+                "WeeklyReport": {
+                    "Type": "Schedule",
+                    "Properties": {
+                        "Description": "soar's weekly security report, Mondays at 07:00 UTC",
+                        "Schedule": "cron(0 7 ? * MON *)",
+                        "Input": "{\"job\": \"weekly_report\"}",
+                    },
+                },
+                "OverdueReminders": {
+                    "Type": "Schedule",
+                    "Properties": {
+                        "Description": "soar's OVERDUE TEAM FIX reminders, hourly",
+                        "Schedule": "rate(1 hour)",
+                        "Input": "{\"job\": \"overdue_reminders\"}",
+                    },
+                },
+            }),
+        );
+    }
     resources.insert(
         format!("{id}ErrorsAlarm"),
         json!({
@@ -962,6 +1116,8 @@ pub fn sam_template_value(registry: &Registry) -> Value {
             "UseOrganizations": { "Fn::Equals": [reference("OrganizationsLookup"), "true"] },
             "HasTicketParameter": { "Fn::Not": [{ "Fn::Equals": [reference("TicketCredentialsParameter"), ""] }] },
             "HasTicketSecret": { "Fn::Not": [{ "Fn::Equals": [reference("TicketCredentialsSecret"), ""] }] },
+            "HasMailFrom": { "Fn::Not": [{ "Fn::Equals": [reference("MailFrom"), ""] }] },
+            "HasNotifyTopic": { "Fn::Not": [{ "Fn::Equals": [reference("NotifyTopicArn"), ""] }] },
         },
         "Globals": {
             "Function": {
@@ -1586,7 +1742,13 @@ mod tests {
             );
             assert!(std::path::Path::new(&source).exists(), "{source}");
         }
-        let timeouts: Vec<u32> = FUNCTIONS.iter().map(|f| f.timeout).collect();
+        // Of the functions a finding goes through; the scheduled report
+        // runs on its own.
+        let timeouts: Vec<u32> = FUNCTIONS
+            .iter()
+            .filter(|f| f.id != REPORT)
+            .map(|f| f.timeout)
+            .collect();
         let remediate = FUNCTIONS
             .iter()
             .find(|f| f.id == REMEDIATE)

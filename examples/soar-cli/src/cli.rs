@@ -148,11 +148,21 @@ enum Command {
         out: PathBuf,
     },
     /// Print what a finding costs on each path through the state machines.
-    #[command(after_help = "Example:\n  soar cost --json")]
+    #[command(
+        long_about = "Print what a finding costs on each path through the generated state \
+            machines, at the public us-east-1 list prices: Step Functions and Lambda, with \
+            the analysis step waiting 3 s for the model. --without-ai prices the analysis \
+            step as it runs with AI turned off (or the offline model): it returns at once. \
+            Bedrock's own per-token charge is not included (see docs/ai.md).",
+        after_help = "Example:\n  soar cost --json"
+    )]
     Cost {
         /// As JSON.
         #[arg(long)]
         json: bool,
+        /// With AI turned off: the analysis step returns at once.
+        #[arg(long)]
+        without_ai: bool,
     },
     /// Tickets: list the overdue ones, or open one for a finding.
     #[command(subcommand)]
@@ -368,8 +378,9 @@ pub(crate) fn parse(
             out: Some(out),
             ..args("template")
         },
-        Command::Cost { json } => Args {
+        Command::Cost { json, without_ai } => Args {
             json,
+            without_ai,
             ..args("cost")
         },
         Command::Tickets(TicketsCommand::Overdue {

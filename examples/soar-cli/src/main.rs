@@ -69,6 +69,7 @@ struct Args {
     prompts: Option<PathBuf>,
     kind: Option<String>,
     html: bool,
+    without_ai: bool,
 }
 
 fn read_event(path: Option<&PathBuf>) -> Result<Event, Failure> {
@@ -507,7 +508,12 @@ fn template(args: &Args) -> Result<Output, Failure> {
 /// `soar cost`: what a finding costs on each path through the generated
 /// machines, as a table or (`--json`) as JSON.
 fn cost(args: &Args) -> Result<Output, Failure> {
-    let report = cost::cost_report(&Registry::default(), &cost::Model::default())
+    let mut model = cost::Model::default();
+    if args.without_ai {
+        // soar-analyse with AI off: an invocation that returns at once.
+        model.handlers.analyse_ms = 1;
+    }
+    let report = cost::cost_report(&Registry::default(), &model)
         .map_err(|e| Failure::Internal(e.to_string()))?;
     Ok(if args.json {
         Output::Json(report.to_json())
@@ -1057,9 +1063,23 @@ mod tests {
                 "ticket"
             ]
         );
+        // soar's own orchestration stays within $10 per million; the
+        // model's 3 s reply adds its Lambda and Express time on top.
+        let without = json(
+            run_captured(args("cost --json --without-ai"))
+                .await
+                .unwrap(),
+        );
         for path in ["ticket", "remediate"] {
-            let usd = paths[path]["usd_per_million_findings"].as_f64().unwrap();
+            let usd = without["paths"][path]["usd_per_million_findings"]
+                .as_f64()
+                .unwrap();
             assert!(usd > 1.0 && usd <= 10.0, "{path}: ${usd}");
+            let with_ai = paths[path]["usd_per_million_findings"].as_f64().unwrap();
+            assert!(
+                with_ai > usd + 5.0,
+                "{path}: ${with_ai} with AI, ${usd} without"
+            );
         }
         assert_eq!(out["prices"]["region"], "us-east-1");
         let Output::Text(table) = run_captured(args("cost")).await.unwrap() else {

@@ -26,15 +26,22 @@
 //! | `actions.terminate_for_reprocessing` | `Done` (Security Hub sends the corrected finding again) |
 //! | `decision` `suppress_finding`, or `actions.suppress_finding` | `Update` (SUPPRESSED) |
 //! | `decision` `failed_control`, `control_action` `remediate` | `Dispatch` |
-//! | `decision` `failed_control`, `control_action` `ticket` | `Update` (ticket) |
-//! | `decision` `close_ticket` | `Update` (closes the ticket) |
-//! | `decision` `incident` | the incident states (`Contain`, then `TicketIncident`) |
+//! | `decision` `failed_control`, `control_action` `ticket` | `Analyse`, then `Update` (ticket) |
+//! | `decision` `close_ticket` | `Analyse`, then `Update` (closes the ticket) |
+//! | `decision` `incident` | the incident states (`Contain`, `AnalyseIncident`, then `TicketIncident`) |
 //! | anything else (`do_nothing`, `reconsider_later`) | `Done` |
 //!
 //! `Dispatch` sends every control ID of the registry to `Remediate`; an
 //! unknown ID, and any error `Remediate` still raises after its retries,
 //! goes through `AutoremediationNotDone` (which sets
 //! `actions.autoremediation_not_done`) to `Update`, which opens a ticket.
+//! A remediation, done or not, goes through `Analyse` first.
+//!
+//! `Analyse` (`soar-analyse`) writes the AI analysis into the Scratchpad's
+//! `messages.ai` before `soar-update` writes the ticket and the mail. It
+//! never holds a finding up: it has a `TimeoutSeconds`, and any error that
+//! outlasts its retries goes on to the update with the Scratchpad as it
+//! was (`ResultPath: null`). A suppressed finding skips it.
 //! Control IDs are matched exactly, as Security Hub writes them.
 //!
 //! # Limits these definitions respect
@@ -163,10 +170,14 @@ pub mod states {
     pub const REMEDIATE: &str = "Remediate";
     /// The `Pass` that sets `actions.autoremediation_not_done`.
     pub const AUTOREMEDIATION_NOT_DONE: &str = "AutoremediationNotDone";
+    /// `soar-analyse`: the AI analysis, before the ticket is written.
+    pub const ANALYSE: &str = "Analyse";
     /// `soar-update`: ticket, record, Security Hub workflow.
     pub const UPDATE: &str = "Update";
     /// `soar-remediate` for an incident: its containment playbook.
     pub const CONTAIN: &str = "Contain";
+    /// `soar-analyse` for an incident.
+    pub const ANALYSE_INCIDENT: &str = "AnalyseIncident";
     /// `soar-update` for an incident.
     pub const TICKET_INCIDENT: &str = "TicketIncident";
     /// The end of a finding that needs nothing more.
@@ -200,15 +211,18 @@ pub enum Function {
     Update,
     /// `soar-sweep`.
     Sweep,
+    /// `soar-analyse`: the AI analysis of the message.
+    Analyse,
 }
 
 impl Function {
     /// Every function.
-    pub const ALL: [Function; 4] = [
+    pub const ALL: [Function; 5] = [
         Function::Decide,
         Function::Remediate,
         Function::Update,
         Function::Sweep,
+        Function::Analyse,
     ];
 
     /// The binary that implements it.
@@ -218,6 +232,7 @@ impl Function {
             Function::Remediate => "soar-remediate",
             Function::Update => "soar-update",
             Function::Sweep => "soar-sweep",
+            Function::Analyse => "soar-analyse",
         }
     }
 
@@ -228,6 +243,7 @@ impl Function {
             Function::Remediate => "RemediateFunctionArn",
             Function::Update => "UpdateFunctionArn",
             Function::Sweep => "SweepFunctionArn",
+            Function::Analyse => "AnalyseFunctionArn",
         }
     }
 
@@ -491,12 +507,12 @@ fn per_finding(registry: &Registry) -> Fragment {
                     equals("$.decision", Decision::FailedControl),
                     equals("$.control_action", ControlAction::Ticket),
                 ],
-                "Next": states::UPDATE,
+                "Next": states::ANALYSE,
             },
             {
                 "Variable": "$.decision",
                 "StringEquals": Decision::CloseTicket.to_string(),
-                "Next": states::UPDATE,
+                "Next": states::ANALYSE,
             },
             {
                 "Variable": "$.decision",
@@ -537,8 +553,12 @@ fn remediation(registry: &Registry) -> Fragment {
         "Comment": "No remediation ran (unknown control, or Remediate failed): ticket it.",
         "Result": true,
         "ResultPath": "$.actions.autoremediation_not_done",
-        "Next": states::UPDATE,
+        "Next": states::ANALYSE,
     });
+    let analyse = analyse_task(
+        "soar-analyse: the AI analysis of the ticket or AUTOFIXED message; never holds the finding up.",
+        states::UPDATE,
+    );
     let update = lambda_task(
         Function::Update,
         "soar-update: opens the ticket once, records, writes the Security Hub workflow.",
@@ -558,6 +578,7 @@ fn remediation(registry: &Registry) -> Fragment {
                 }),
             )
             .state(states::AUTOREMEDIATION_NOT_DONE, not_done)
+            .state(states::ANALYSE, analyse)
             .state(states::UPDATE, update);
     }
     let rules: Vec<Value> = ids.iter().map(|id| equals("$.control_id", id)).collect();
@@ -574,7 +595,7 @@ fn remediation(registry: &Registry) -> Fragment {
         lambda_task(
             Function::Remediate,
             "soar-remediate: the control, in the finding's own account and Region.",
-            Then::Next(states::UPDATE),
+            Then::Next(states::ANALYSE),
         ),
         states::AUTOREMEDIATION_NOT_DONE,
     );
@@ -582,7 +603,33 @@ fn remediation(registry: &Registry) -> Fragment {
         .state(states::DISPATCH, dispatch)
         .state(states::REMEDIATE, remediate)
         .state(states::AUTOREMEDIATION_NOT_DONE, not_done)
+        .state(states::ANALYSE, analyse)
         .state(states::UPDATE, update)
+}
+
+/// How long a Task of `soar-analyse` may run: the function's own timeout
+/// (the model's, 20 s by default, plus its start), so that a hung call
+/// cannot hold an execution for its five minutes.
+pub const ANALYSE_TIMEOUT_SECONDS: u32 = 35;
+
+/// `soar-analyse`, then `next`, whatever happens: an error that outlasts
+/// the retries, or the timeout, goes on to `next` with the Scratchpad as
+/// it was (`ResultPath: null`), so the message goes out without AI. The
+/// handler itself never fails for the model: it writes the note.
+fn analyse_task(comment: &str, next: &'static str) -> Value {
+    let mut task = lambda_task(Function::Analyse, comment, Then::Next(next));
+    if let Some(object) = task.as_object_mut() {
+        object.insert("TimeoutSeconds".to_owned(), json!(ANALYSE_TIMEOUT_SECONDS));
+        object.insert(
+            "Catch".to_owned(),
+            json!([{
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": null,
+                "Next": next,
+            }]),
+        );
+    }
+    task
 }
 
 /// What an incident goes through: soar-remediate runs its containment
@@ -594,12 +641,19 @@ fn incident_states() -> Fragment {
         lambda_task(
             Function::Remediate,
             "soar-remediate: the incident's containment playbook, in the finding's own account and Region.",
-            Then::Next(states::TICKET_INCIDENT),
+            Then::Next(states::ANALYSE_INCIDENT),
         ),
-        states::TICKET_INCIDENT,
+        states::ANALYSE_INCIDENT,
     );
     Fragment::new(states::CONTAIN)
         .state(states::CONTAIN, contain)
+        .state(
+            states::ANALYSE_INCIDENT,
+            analyse_task(
+                "soar-analyse: the AI analysis of the incident; never holds the incident up.",
+                states::TICKET_INCIDENT,
+            ),
+        )
         .state(
             states::TICKET_INCIDENT,
             lambda_task(

@@ -81,7 +81,7 @@ impl Lambdas {
                     Ok(out)
                 }
             },
-            Function::Update => Ok(call.payload.clone()),
+            Function::Update | Function::Analyse => Ok(call.payload.clone()),
             Function::Sweep => panic!("no sweep here"),
         }
     }
@@ -168,7 +168,8 @@ fn kinds_and_substitutions_are_the_contract() {
             "${DecideFunctionArn}",
             "${RemediateFunctionArn}",
             "${UpdateFunctionArn}",
-            "${SweepFunctionArn}"
+            "${SweepFunctionArn}",
+            "${AnalyseFunctionArn}"
         ]
     );
     for machine in state_machines(&Registry::default()) {
@@ -206,12 +207,23 @@ fn every_registry_control_reaches_remediate_through_dispatch() {
         let decided = pad("failed_control", json!("remediate"), json!(id));
         let mut lambdas = Lambdas::new(decided.clone());
         let run = run_machine(names::AUTOREMEDIATION, decided.clone(), &mut lambdas);
-        assert_eq!(run.path(), ["Dispatch", "Remediate", "Update"], "{id}");
+        assert_eq!(
+            run.path(),
+            ["Dispatch", "Remediate", "Analyse", "Update"],
+            "{id}"
+        );
         assert_eq!(run.output["actions"]["remediated"], true, "{id}");
         let (run, _) = process(&decided);
         assert_eq!(
             run.path_at(1),
-            ["Decide", "Route", "Dispatch", "Remediate", "Update"],
+            [
+                "Decide",
+                "Route",
+                "Dispatch",
+                "Remediate",
+                "Analyse",
+                "Update"
+            ],
             "{id}"
         );
     }
@@ -225,7 +237,7 @@ fn an_unknown_control_is_ticketed() {
         let run = run_machine(names::AUTOREMEDIATION, decided, &mut lambdas);
         assert_eq!(
             run.path(),
-            ["Dispatch", "AutoremediationNotDone", "Update"],
+            ["Dispatch", "AutoremediationNotDone", "Analyse", "Update"],
             "{id}"
         );
         let update = lambdas.update_input().unwrap();
@@ -242,7 +254,13 @@ fn a_failing_remediation_is_caught_and_ticketed() {
     let run = run_machine(names::AUTOREMEDIATION, decided, &mut lambdas);
     assert_eq!(
         run.path(),
-        ["Dispatch", "Remediate", "AutoremediationNotDone", "Update"]
+        [
+            "Dispatch",
+            "Remediate",
+            "AutoremediationNotDone",
+            "Analyse",
+            "Update"
+        ]
     );
     let update = lambdas.update_input().unwrap();
     assert_eq!(update["actions"]["autoremediation_not_done"], true);
@@ -261,8 +279,9 @@ fn every_task_has_exactly_the_shared_retry() {
             count += 1;
         }
     }
-    // processor 5, autoremediation 2, incident 2, sweep 5 + Fetch + ContinueAsNew.
-    assert_eq!(count, 16);
+    // processor 7 (with Analyse and AnalyseIncident), autoremediation 3,
+    // incident 3, sweep 7 + Fetch + ContinueAsNew.
+    assert_eq!(count, 22);
     let retrier = &RETRY.to_json()[0];
     for member in [
         "IntervalSeconds",
@@ -309,7 +328,7 @@ fn every_remediation_task_catches_everything_into_the_ticket_path() {
             // A remediation that raises is ticketed as not done; a
             // containment that raises is ticketed with its incident.
             let ticket_path = if name == states::CONTAIN {
-                states::TICKET_INCIDENT
+                states::ANALYSE_INCIDENT
             } else {
                 states::AUTOREMEDIATION_NOT_DONE
             };
@@ -417,7 +436,10 @@ fn state_names_are_unique_and_every_transition_lands() {
                 lambdas.call(call)
             })
             .unwrap();
-            assert_eq!(run.path(), ["Dispatch", "AutoremediationNotDone", "Update"]);
+            assert_eq!(
+                run.path(),
+                ["Dispatch", "AutoremediationNotDone", "Analyse", "Update"]
+            );
         }
     }
 }
@@ -541,10 +563,15 @@ async fn the_processor_routes_each_decision_of_the_real_pipeline() {
     let s3_8 = "securityhub-fsbp-s3-8-failed.json";
     let passed = "securityhub-pci-s3-1-passed.json";
     let guardduty = "guardduty-asff-doc.json";
-    let remediated = ["Dispatch", "Remediate", "Update"];
+    let remediated = ["Dispatch", "Remediate", "Analyse", "Update"];
     let cases = [
         case(s3_8, &remediating, "failed_control/remediate", &remediated),
-        case(s3_8, &plain, "failed_control/ticket", &["Update"]),
+        case(
+            s3_8,
+            &plain,
+            "failed_control/ticket",
+            &["Analyse", "Update"],
+        ),
         case(s3_8, &disabled, "failed_control/suppress", &["Update"]),
         case(s3_8, &young, "failed_control/reconsider_later", &["Done"]),
         case(
@@ -556,13 +583,13 @@ async fn the_processor_routes_each_decision_of_the_real_pipeline() {
         case(passed, &plain, "do_nothing", &["Done"]),
         Case {
             open_ticket: true,
-            ..case(passed, &plain, "close_ticket", &["Update"])
+            ..case(passed, &plain, "close_ticket", &["Analyse", "Update"])
         },
         case(
             guardduty,
             &plain,
             "incident",
-            &["Contain", "TicketIncident"],
+            &["Contain", "AnalyseIncident", "TicketIncident"],
         ),
         case(guardduty, &deferred, "do_nothing", &["Done"]),
         case(
@@ -611,6 +638,61 @@ async fn the_processor_routes_each_decision_of_the_real_pipeline() {
 }
 
 #[test]
+fn a_failing_or_hung_analysis_goes_on_to_the_update_with_the_scratchpad_as_it_was() {
+    for (machine_name, decided, update) in [
+        (
+            names::AUTOREMEDIATION,
+            pad("failed_control", json!("remediate"), json!("S3.8")),
+            states::UPDATE,
+        ),
+        (
+            names::INCIDENT,
+            pad("incident", Value::Null, Value::Null),
+            states::TICKET_INCIDENT,
+        ),
+    ] {
+        let definition = machine(machine_name).definition;
+        let mut calls = Vec::new();
+        let run = run(&definition, decided.clone(), &context(), &mut |call| {
+            let function = Function::from_placeholder(call.function.unwrap()).unwrap();
+            calls.push(function);
+            match function {
+                Function::Analyse => Err(TaskError {
+                    error: "States.Timeout".to_owned(),
+                    cause: "the model hung".to_owned(),
+                }),
+                _ => Ok(call.payload.clone()),
+            }
+        })
+        .unwrap();
+        let path = run.path();
+        assert_eq!(path[path.len() - 1], update, "{machine_name}");
+        assert_eq!(calls.last(), Some(&Function::Update), "{machine_name}");
+        // Not an error for soar-update to ticket: the Scratchpad is the
+        // one Analyse was given.
+        assert_eq!(run.output, decided, "{machine_name}");
+        assert!(run.output.get("error").is_none());
+    }
+    for machine in state_machines(&Registry::default()) {
+        for (name, task) in tasks(&machine.definition) {
+            if task["Parameters"]["FunctionName"] != Function::Analyse.arn_placeholder() {
+                continue;
+            }
+            assert_eq!(task["TimeoutSeconds"], ANALYSE_TIMEOUT_SECONDS, "{name}");
+            assert_eq!(task["Catch"][0]["ResultPath"], Value::Null, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_suppressed_finding_is_updated_without_an_analysis() {
+    let decided = pad("suppress_finding", Value::Null, Value::Null);
+    let (run, lambdas) = process(&decided);
+    assert_eq!(run.path_at(1), ["Decide", "Route", "Update"]);
+    assert!(lambdas.calls.iter().all(|(f, _)| *f != Function::Analyse));
+}
+
+#[test]
 fn reprocessing_ends_the_run_even_when_the_finding_is_suppressed() {
     // What the account reassignment leaves: suppressed here, re-imported there.
     let mut decided = pad("suppress_finding", Value::Null, Value::Null);
@@ -634,9 +716,9 @@ fn the_processor_handles_every_finding_of_the_event() {
     let mut lambdas = Lambdas::new(decided.clone());
     let event = json!({"detail": {"findings": [decided["finding"], decided["finding"], decided["finding"]]}});
     let run = run_machine(names::PROCESSOR, event.clone(), &mut lambdas);
-    // Decide, Route, Contain, TicketIncident for each.
-    assert_eq!(run.path_at(1).len(), 12);
-    assert_eq!(lambdas.calls.len(), 9);
+    // Decide, Route, Contain, AnalyseIncident, TicketIncident for each.
+    assert_eq!(run.path_at(1).len(), 15);
+    assert_eq!(lambdas.calls.len(), 12);
     assert_eq!(run.output, event, "the Map keeps no results");
 }
 
