@@ -104,11 +104,11 @@ fn finding_slots(pad: &Scratchpad, config: &AiConfig) -> BTreeMap<&'static str, 
             text.trim().to_owned()
         }
     };
-    let account = match (&pad.account.name, &pad.account.environment) {
-        (Some(name), Some(environment)) => format!("{} ({name}, {environment})", pad.account.id),
-        (Some(name), None) => format!("{} ({name})", pad.account.id),
-        (None, Some(environment)) => format!("{} ({environment})", pad.account.id),
-        (None, None) => pad.account.id.clone(),
+    // The account's ID (masked) and environment; not its name, which
+    // says whose it is.
+    let account = match &pad.account.environment {
+        Some(environment) => format!("{} ({environment})", pad.account.id),
+        None => pad.account.id.clone(),
     };
     let mut decision = pad.decision_reason.clone().unwrap_or_default();
     if let Some(triage) = &pad.triage {
@@ -274,11 +274,15 @@ impl Analyst {
             .iter()
             .map(|(slot, value)| (*slot, masker.mask(value)))
             .collect();
-        let system_values = BTreeMap::from([("iac", self.config.iac_words())]);
+        let system_values = BTreeMap::from([("iac", masker.mask(&self.config.iac_words()))]);
         Prompt {
             kind,
-            system: masker.mask(&self.prompts.render(PromptKind::System, &system_values)),
-            text: self.prompts.render(kind, &masked),
+            // A template's own words are masked too: yours may name an
+            // account or a bucket.
+            system: self
+                .prompts
+                .render_masked(PromptKind::System, &system_values, masker),
+            text: self.prompts.render_masked(kind, &masked, masker),
             slots: masked
                 .into_iter()
                 .map(|(slot, value)| (slot.to_owned(), value))
@@ -422,12 +426,13 @@ mod tests {
         assert_eq!(prompt_kind(&pad), Some(PromptKind::TicketClosed));
         pad.decision = Some(Decision::Incident);
         assert_eq!(prompt_kind(&pad), Some(PromptKind::IncidentInfra));
-        pad.tags.insert("soar:domain".into(), "APP".into());
-        pad.account.tags.insert("soar:domain".into(), "APP".into());
-        assert!(matches!(
-            prompt_kind(&pad),
-            Some(PromptKind::IncidentApp | PromptKind::IncidentInfra)
-        ));
+        let mut app = crate::fixtures::finding();
+        app.product_fields
+            .get_or_insert_with(Default::default)
+            .insert("soar/domain".into(), "APP".into());
+        let mut app = Scratchpad::new(app);
+        app.decision = Some(Decision::Incident);
+        assert_eq!(prompt_kind(&app), Some(PromptKind::IncidentApp));
         pad.actions.suppress_finding = true;
         assert_eq!(prompt_kind(&pad), None);
         pad.actions.suppress_finding = false;
@@ -514,6 +519,32 @@ mod tests {
         let analysis = analyst(Arc::new(empty)).annotate(&mut pad).await.unwrap();
         assert!(!analysis.is_analysed());
         assert!(pad.messages.ai.plaintext.contains("replied without text"));
+    }
+
+    #[tokio::test]
+    async fn a_template_of_your_own_is_masked_too() {
+        let model = Arc::new(Scripted::new(Ok("ok".to_owned())));
+        let mut prompts = Prompts::builtin();
+        prompts
+            .set(
+                PromptKind::TicketOpened,
+                "Our payroll account 222233334444 (ops@example.com) matters most.\n{{finding}}",
+            )
+            .unwrap();
+        prompts
+            .set(PromptKind::System, "You work for 222233334444.")
+            .unwrap();
+        let analyst = Analyst::new(model.clone(), prompts, AiConfig::default());
+        let mut pad = ticketed();
+        analyst.annotate(&mut pad).await.unwrap();
+        let sent = &model.seen.lock().unwrap()[0];
+        assert!(
+            sent.text
+                .starts_with("Our payroll account <ACCOUNT_2> (<EMAIL_1>) matters most."),
+            "{}",
+            sent.text
+        );
+        assert_eq!(sent.system, "You work for <ACCOUNT_2>.");
     }
 
     #[tokio::test]

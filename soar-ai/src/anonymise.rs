@@ -10,8 +10,13 @@
 //! | IPv4 addresses, but `0.0.0.0` | `10.0.12.7` | `<IP_1>` |
 //! | access key and principal IDs | `AKIAIOSFODNN7EXAMPLE` | `<ID_1>` |
 //! | UUIDs | `6f1c3d0e-8b9a-4c2d-9e7f-0a1b2c3d4e5f` | `<ID_1>` |
-//! | 12-digit account IDs | `123456789012` | `<ACCOUNT_1>` |
+//! | 12-digit account IDs | `123456789012`, also in `logs-123456789012` | `<ACCOUNT_1>` |
 //! | hex IDs of 8 or more digits, with a digit and a letter | `0a1b2c3d4e5f6789` in `i-0a1b2c3d4e5f6789` | `<ID_2>` |
+//!
+//! Identifiers are found wherever they are, even inside a word
+//! (`Admin_0a1b2c3d4e5f6789`, `acct123456789012`): what is masked is the
+//! identifier, and the rest of the word stays. Longer numbers (a
+//! 13-digit timestamp), dates, and words of the letters a to f stay.
 //!
 //! The same identifier gets the same placeholder everywhere in one
 //! [`Masker`], so the model can still tell two resources apart and refer to
@@ -68,30 +73,42 @@ impl Kind {
 /// Placeholders as the masker writes them, and text that looks like one.
 const PLACEHOLDER: &str = r"<(?:ARN|EMAIL|IP|ACCOUNT|ID)_[0-9]+>";
 
-/// Everything that is masked, first match wins at each position. Nothing
-/// but the placeholder pattern contains `<` or `>`, so a placeholder-like
-/// piece of the input is always masked whole.
-static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
+/// The first pass: what has a shape of its own (placeholder look-alikes,
+/// ARNs, email addresses), masked whole before anything inside them can be
+/// taken for something else. Nothing but the placeholder pattern contains
+/// `<` or `>`, so a placeholder-like piece of the input is always masked
+/// whole.
+static STRUCTURED: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = [
         format!("(?P<placeholder>{PLACEHOLDER})"),
-        // Up to the next space, quote or bracket; a sentence's final dot
-        // or comma is not part of it.
-        r#"(?P<arn>arn:aws[a-z-]*:[^\s"'<>,;()\[\]{}]*[^\s"'<>,;()\[\]{}.])"#.to_owned(),
+        // Up to the next space, quote or bracket (IAM names may hold
+        // commas); a sentence's final dot or comma is not part of it.
+        r#"(?P<arn>arn:aws[a-z-]*:[^\s"'<>;()\[\]{}]*[^\s"'<>;()\[\]{}.,])"#.to_owned(),
         r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})".to_owned(),
-        r"(?P<ip>\b(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}\b)"
-            .to_owned(),
-        // IAM's unique IDs: access keys (AKIA, ASIA), users, roles, groups,
-        // policies.
-        r"(?P<key>\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b)".to_owned(),
-        r"(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
-            .to_owned(),
-        r"(?P<account>\b[0-9]{12}\b)".to_owned(),
-        r"(?P<hex>\b[0-9a-fA-F]{8,}\b)".to_owned(),
     ]
     .join("|");
     // The pattern is a constant: a test compiles it.
     #[allow(clippy::expect_used)]
-    Regex::new(&pattern).expect("the identifier pattern compiles")
+    Regex::new(&pattern).expect("the structured pattern compiles")
+});
+
+/// The second pass, between what the first masked. No word boundaries:
+/// `_` and letters next to an ID (`Admin_0a1b2c3d4e5f6789`,
+/// `acct123456789012`) do not hide it.
+static SIMPLE: LazyLock<Regex> = LazyLock::new(|| {
+    let pattern = [
+        r"(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})",
+        r"(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3})",
+        // IAM's unique IDs: access keys (AKIA, ASIA), users, roles, groups,
+        // policies.
+        r"(?P<key>(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{16})",
+        // Runs of hex digits: 12 decimal digits are an account ID, a run
+        // with a digit and a letter a hex ID.
+        r"(?P<hex>[0-9a-fA-F]{8,})",
+    ]
+    .join("|");
+    #[allow(clippy::expect_used)]
+    Regex::new(&pattern).expect("the simple pattern compiles")
 });
 
 static PLACEHOLDERS: LazyLock<Regex> = LazyLock::new(|| {
@@ -99,33 +116,54 @@ static PLACEHOLDERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(PLACEHOLDER).expect("the placeholder pattern compiles")
 });
 
-/// A hex ID has a digit and a letter: `deadbeef` and `20261206` are words
-/// and dates, `0a1b2c3d` is an ID.
-fn is_hex_id(text: &str) -> bool {
-    text.bytes().any(|b| b.is_ascii_digit()) && text.bytes().any(|b| b.is_ascii_alphabetic())
+fn structured_kind(captures: &Captures<'_>) -> Kind {
+    if captures.name("arn").is_some() {
+        Kind::Arn
+    } else if captures.name("email").is_some() {
+        Kind::Email
+    } else {
+        // A placeholder look-alike, masked like any identifier so that
+        // restoring is exact; it keeps no kind of its own.
+        Kind::Id
+    }
 }
 
-fn kind_of(captures: &Captures<'_>) -> Option<Kind> {
-    if captures.name("placeholder").is_some() {
-        // Masked like any identifier, so that restoring is exact; it keeps
-        // no kind of its own.
-        Some(Kind::Id)
-    } else if captures.name("arn").is_some() {
-        Some(Kind::Arn)
-    } else if captures.name("email").is_some() {
-        Some(Kind::Email)
-    } else if let Some(ip) = captures.name("ip") {
+/// What a second-pass match is, or why it is none: then where to look
+/// again.
+enum Simple {
+    /// An identifier.
+    Masked(Kind),
+    /// Not one; no identifier starts inside it either (a long decimal
+    /// number, an IP address that is not one, or `0.0.0.0`).
+    SkipAll,
+    /// Not one, but one may start inside it (a run of the letters a to f
+    /// before `AKIA...`).
+    SkipOne,
+}
+
+fn simple_kind(captures: &Captures<'_>) -> Simple {
+    if let Some(ip) = captures.name("ip") {
         // "Open to the world" is what the analysis is about, and no one's.
-        (ip.as_str() != "0.0.0.0").then_some(Kind::Ip)
-    } else if captures.name("key").is_some() || captures.name("uuid").is_some() {
-        Some(Kind::Id)
-    } else if captures.name("account").is_some() {
-        Some(Kind::Account)
-    } else {
-        captures
-            .name("hex")
-            .filter(|hex| is_hex_id(hex.as_str()))
-            .map(|_| Kind::Id)
+        // Each part a byte; leading zeros as people write them (`10.00.1.1`).
+        let octets: Option<Vec<u8>> = ip.as_str().split('.').map(|o| o.parse().ok()).collect();
+        return match octets {
+            Some(octets) if octets.iter().any(|o| *o != 0) => Simple::Masked(Kind::Ip),
+            _ => Simple::SkipAll,
+        };
+    }
+    let Some(hex) = captures.name("hex") else {
+        // A UUID or a key.
+        return Simple::Masked(Kind::Id);
+    };
+    let run = hex.as_str();
+    let digits = run.bytes().filter(u8::is_ascii_digit).count();
+    match (digits, run.len()) {
+        (12, 12) => Simple::Masked(Kind::Account),
+        // Dates, counts, timestamps.
+        (d, n) if d == n => Simple::SkipAll,
+        // `deadbeef`, `facade`: words.
+        (0, _) => Simple::SkipOne,
+        _ => Simple::Masked(Kind::Id),
     }
 }
 
@@ -151,15 +189,42 @@ impl Masker {
     /// identifier seen before, in this text or an earlier one, gets the
     /// placeholder it got then.
     pub fn mask(&mut self, text: &str) -> String {
-        IDENTIFIER
-            .replace_all(text, |captures: &Captures<'_>| {
-                let found = captures.get(0).map_or("", |m| m.as_str());
-                match kind_of(captures) {
-                    Some(kind) => self.placeholder(kind, found),
-                    None => found.to_owned(),
+        let mut masked = String::with_capacity(text.len());
+        let mut copied = 0;
+        for captures in STRUCTURED.captures_iter(text) {
+            let Some(found) = captures.get(0) else {
+                continue;
+            };
+            self.mask_simple(&text[copied..found.start()], &mut masked);
+            masked.push_str(&self.placeholder(structured_kind(&captures), found.as_str()));
+            copied = found.end();
+        }
+        self.mask_simple(&text[copied..], &mut masked);
+        masked
+    }
+
+    /// The second pass over `text`, onto `masked`. A match that is no
+    /// identifier is looked past one character at a time where an
+    /// identifier could start inside it, so that it never hides one.
+    fn mask_simple(&mut self, text: &str, masked: &mut String) {
+        let (mut at, mut copied) = (0, 0);
+        while let Some(captures) = SIMPLE.captures_at(text, at) {
+            let Some(found) = captures.get(0) else {
+                break;
+            };
+            at = match simple_kind(&captures) {
+                Simple::Masked(kind) => {
+                    masked.push_str(&text[copied..found.start()]);
+                    masked.push_str(&self.placeholder(kind, found.as_str()));
+                    copied = found.end();
+                    found.end()
                 }
-            })
-            .into_owned()
+                Simple::SkipAll => found.end(),
+                // Every character of a hex run is ASCII.
+                Simple::SkipOne => found.start() + 1,
+            };
+        }
+        masked.push_str(&text[copied..]);
     }
 
     fn placeholder(&mut self, kind: Kind, original: &str) -> String {
@@ -240,6 +305,27 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_inside_words_are_masked() {
+        let mut masker = Masker::new();
+        let text = "AWSReservedSSO_Admin_0a1b2c3d4e5f6789 of acct123456789012, ip_10.1.2.3, key_AKIAIOSFODNN7EXAMPLE, deadbeefAKIAIOSFODNN7EXAMPLE, cafearn:aws:s3:::b";
+        let masked = masker.mask(text);
+        assert_eq!(
+            masked,
+            "AWSReservedSSO_Admin_<ID_1> of acct<ACCOUNT_1>, ip_<IP_1>, key_<ID_2>, deadbeef<ID_2>, cafe<ARN_1>"
+        );
+        assert_eq!(masker.restore(&masked), text);
+    }
+
+    #[test]
+    fn an_arn_with_commas_in_its_name_is_masked_whole() {
+        let mut masker = Masker::new();
+        assert_eq!(
+            masker.mask("Role arn:aws:iam::123456789012:role/ops,admins, then."),
+            "Role <ARN_1>, then."
+        );
+    }
+
+    #[test]
     fn an_arn_ends_before_a_sentence_dot_and_a_quote() {
         let mut masker = Masker::new();
         assert_eq!(
@@ -304,6 +390,19 @@ mod tests {
             let text = parts.concat();
             let mut masker = Masker::new();
             let masked = masker.mask(&text);
+            prop_assert_eq!(masker.restore(&masked), text);
+        }
+
+        #[test]
+        fn no_identifier_is_left_when_words_touch_it(
+            parts in proptest::collection::vec(("[_a-z]{0,3}", identifier(), "[_a-z]{0,3}"), 1..8)
+        ) {
+            let text: String = parts.iter().map(|(a, id, b)| format!(" {a}{id}{b} ")).collect();
+            let mut masker = Masker::new();
+            let masked = masker.mask(&text);
+            for (_, id, _) in &parts {
+                prop_assert!(!masked.contains(id.as_str()), "{id} is in {masked}");
+            }
             prop_assert_eq!(masker.restore(&masked), text);
         }
 

@@ -1,10 +1,10 @@
-//! [`Notifier`]s: mail through Amazon SES, a topic on Amazon SNS, and
-//! memory.
+//! [Notifiers](soar_core::ports::Notifier): mail through Amazon SES, a topic
+//! on Amazon SNS, and memory.
 //!
 //! | Notifier | Sends | Feature | IAM action |
 //! | --- | --- | --- | --- |
-//! | [`SesNotifier`] | one email (text and HTML) to the notification's addresses | `ses` | `ses:SendEmail` |
-//! | [`SnsNotifier`] | the plain text to one topic's subscribers | `sns` | `sns:Publish` |
+//! | `SesNotifier` | one email (text and HTML) to the notification's addresses | `ses` | `ses:SendEmail` |
+//! | `SnsNotifier` | the plain text to one topic's subscribers | `sns` | `sns:Publish` |
 //! | [`MemoryNotifier`] | nothing: keeps each message for tests | | |
 
 pub use soar_core::ports::memory::MemoryNotifier;

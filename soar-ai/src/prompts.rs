@@ -280,10 +280,28 @@ impl Template {
     /// value is left empty (the kind fills each of its slots, with `-`
     /// when it has nothing to say).
     pub fn render(&self, values: &BTreeMap<&'static str, String>) -> String {
+        self.render_with(values, &mut |part| part.to_owned())
+    }
+
+    /// [`render`](Self::render) with the template's own words masked by
+    /// `masker` (the values are already).
+    pub fn render_masked(
+        &self,
+        values: &BTreeMap<&'static str, String>,
+        masker: &mut crate::anonymise::Masker,
+    ) -> String {
+        self.render_with(values, &mut |part| masker.mask(part))
+    }
+
+    fn render_with(
+        &self,
+        values: &BTreeMap<&'static str, String>,
+        text_of: &mut dyn FnMut(&str) -> String,
+    ) -> String {
         let mut text = String::new();
         for piece in &self.pieces {
             match piece {
-                Piece::Text(part) => text.push_str(part),
+                Piece::Text(part) => text.push_str(&text_of(part)),
                 Piece::Slot(slot) => text.push_str(values.get(slot).map_or("", String::as_str)),
             }
         }
@@ -353,6 +371,20 @@ impl Prompts {
         match self.templates.get(&kind) {
             Some(template) => template.render(values),
             None => kind.builtin().to_owned(),
+        }
+    }
+
+    /// [`render`](Self::render), with the template's own words masked by
+    /// `masker` ([`Template::render_masked`]).
+    pub fn render_masked(
+        &self,
+        kind: PromptKind,
+        values: &BTreeMap<&'static str, String>,
+        masker: &mut crate::anonymise::Masker,
+    ) -> String {
+        match self.templates.get(&kind) {
+            Some(template) => template.render_masked(values, masker),
+            None => masker.mask(kind.builtin()),
         }
     }
 }

@@ -12,11 +12,11 @@
 //!
 //! | Figure | Counted from |
 //! | --- | --- |
-//! | tickets opened, closed | tickets whose `opened_at`, `closed_at` is in the week |
+//! | tickets opened, closed | tickets whose `opened_at`, `closed_at` is in the week, but AUTOFIXED ones (opened and closed at once, for the record: they count as autoremediations) |
 //! | tickets overdue | tickets open at the week's end and past their due time then (the SLA of their severity when they have no due time) |
 //! | mean and median time to close | the tickets closed in the week, from opened to closed |
-//! | autoremediations by control | autoremediation records `remediated` in the week; those that ended as `ticket` are counted as failed |
-//! | incidents by type | incident records of the week |
+//! | autoremediations by control | the findings with an autoremediation record `remediated` in the week, each once per control (a retried step writes its record again); those that ended as `ticket` are counted as failed |
+//! | incidents by type | the findings with an incident record in the week, each once per type |
 //! | total and average penalty | each finding handled in the week (ticket opened, remediation, incident) once, with its highest penalty |
 //! | severity breakdown | the same findings, by severity, for each of the last four weeks |
 
@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use soar_core::ports::{History, Notification, TicketRecord};
-use soar_core::tickets::TicketingConfig;
+use soar_core::tickets::{TicketKind, TicketingConfig};
 
 use crate::analysis::{Analyst, Outcome};
 use crate::anonymise::Masker;
@@ -119,7 +119,15 @@ impl WeekStats {
         let mut hours = Vec::new();
         // Each finding once: its highest penalty and its severity.
         let mut findings: BTreeMap<&str, (Option<f64>, &'static str)> = BTreeMap::new();
-        for ticket in &history.tickets {
+        // An AUTOFIXED ticket is opened and closed in the same second, for
+        // the record: it is counted as the remediation it is, not as a
+        // ticket someone worked on.
+        let autofixed = format!("{}: ", TicketKind::Autofixed.heading());
+        for ticket in history
+            .tickets
+            .iter()
+            .filter(|t| !t.title.starts_with(&autofixed))
+        {
             if period.contains(ticket.opened_at) {
                 stats.tickets_opened += 1;
                 handled(
@@ -137,18 +145,20 @@ impl WeekStats {
                 stats.tickets_overdue += 1;
             }
         }
+        // Records are keyed by finding and time, and a retried step writes
+        // its record again: each finding counts once per control or type.
+        let mut remediated: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let mut failed: BTreeSet<&str> = BTreeSet::new();
+        let mut incidents: BTreeSet<(&str, &str)> = BTreeSet::new();
         for record in history
             .autoremediations
             .iter()
             .filter(|r| period.contains(r.at))
         {
             if record.outcome == "remediated" {
-                *stats
-                    .autoremediations
-                    .entry(record.kind.clone())
-                    .or_insert(0) += 1;
+                remediated.insert((&record.kind, &record.finding_id));
             } else {
-                stats.autoremediations_failed += 1;
+                failed.insert(&record.finding_id);
             }
             handled(
                 &mut findings,
@@ -158,13 +168,23 @@ impl WeekStats {
             );
         }
         for record in history.incidents.iter().filter(|r| period.contains(r.at)) {
-            *stats.incidents.entry(record.kind.clone()).or_insert(0) += 1;
+            incidents.insert((&record.kind, &record.finding_id));
             handled(
                 &mut findings,
                 &record.finding_id,
                 record.penalty_score,
                 label(record.severity),
             );
+        }
+        for (control, _) in remediated {
+            *stats
+                .autoremediations
+                .entry(control.to_owned())
+                .or_insert(0) += 1;
+        }
+        stats.autoremediations_failed = failed.len();
+        for (kind, _) in incidents {
+            *stats.incidents.entry(kind.to_owned()).or_insert(0) += 1;
         }
         let penalties: Vec<f64> = findings.values().filter_map(|(p, _)| *p).collect();
         // From 0.0: an empty `sum()` of floats is -0.0.
@@ -178,7 +198,7 @@ impl WeekStats {
         stats
     }
 
-    /// Whether anything happened: a ticket, a remediation or an incident.
+    /// Whether nothing happened: no ticket, remediation or incident.
     pub fn is_quiet(&self) -> bool {
         self.tickets_opened == 0
             && self.tickets_closed == 0

@@ -379,11 +379,6 @@ pub async fn update(
             mail = true;
         }
     }
-    if mail {
-        if let Some(notifier) = ports.notifier {
-            send_mail(&mut pad, notifier, ports.ticketing).await;
-        }
-    }
     if let Some((table, kind, outcome)) = event_record(&pad) {
         let record = EventRecord {
             finding_id: pad.finding.id.clone(),
@@ -404,6 +399,13 @@ pub async fn update(
                 finding_id: pad.finding.id.clone(),
                 reason: format!("{}: {}", failed.code, failed.message),
             });
+        }
+    }
+    // Last, once every write is done: a step that fails before this point
+    // is retried by Step Functions, and mails nothing twice.
+    if mail {
+        if let Some(notifier) = ports.notifier {
+            send_mail(&mut pad, notifier, ports.ticketing).await;
         }
     }
     Ok(pad)

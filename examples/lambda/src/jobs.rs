@@ -1,10 +1,11 @@
-//! `soar-report`: the scheduled jobs. EventBridge Scheduler invokes the
-//! function with the job to run:
+//! `soar-report`: the scheduled jobs. Two EventBridge schedule rules of
+//! the template invoke the function with the job to run:
 //!
 //! | Input | Schedule | Does |
 //! | --- | --- | --- |
 //! | `{"job": "weekly_report"}` | Mondays 07:00 UTC | the weekly report of the four weeks of records, narrated by the model, mailed to `SOAR_REPORT_RECIPIENTS` |
-//! | `{"job": "overdue_reminders"}` | hourly | an OVERDUE TEAM FIX mail for each ticket past its SLA, to the account's team (and the escalation recipients for the escalated severities) |
+//! | `{"job": "weekly_report"}` | | the week is the seven days before 00:00 UTC of the day it runs |
+//! | `{"job": "overdue_reminders"}` | hourly | an OVERDUE TEAM FIX mail for each ticket past its SLA, once a day per ticket (in the hour it became overdue, 24 hours later, ...), to the account's team (and the escalation recipients for the escalated severities) |
 //!
 //! Each returns a summary, which the function logs; a job fails only when
 //! the records cannot be read, so that its alarm fires. A mail that cannot
@@ -103,8 +104,11 @@ async fn send(
 /// The weekly report of the week ending now, narrated by the model (never
 /// waiting on it past its timeout), mailed to the recipients.
 async fn weekly_report(ports: JobPorts<'_>) -> Result<JobSummary, HandlerError> {
-    let history = ports.records.history(ports.now.0 - 4 * WEEK).await?;
-    let report = WeeklyReport::compute(&history, ports.now.0, ports.ticketing);
+    // Whole days: the report run on Monday morning covers Monday to Sunday
+    // before it, and the next one starts where it ended.
+    let end = ports.now.0 - ports.now.0.rem_euclid(86_400);
+    let history = ports.records.history(end - 4 * WEEK).await?;
+    let report = WeeklyReport::compute(&history, end, ports.ticketing);
     let narrative = ports.analyst.narrate(&report).await;
     let mut summary = JobSummary {
         job: Some(Job::WeeklyReport),
@@ -123,7 +127,13 @@ async fn weekly_report(ports: JobPorts<'_>) -> Result<JobSummary, HandlerError> 
     Ok(summary)
 }
 
-/// An OVERDUE TEAM FIX mail for each open ticket past its SLA.
+/// How often an overdue ticket is reminded of, in hours. The job runs
+/// hourly and keeps no state: a ticket is reminded of in the runs where its
+/// whole hours overdue are a multiple of this.
+pub const REMIND_EVERY_HOURS: i64 = 24;
+
+/// An OVERDUE TEAM FIX mail for each open ticket past its SLA, once every
+/// [`REMIND_EVERY_HOURS`].
 async fn overdue_reminders(ports: JobPorts<'_>) -> Result<JobSummary, HandlerError> {
     let open = ports.records.open_tickets().await?;
     let overdue = overdue_of(open, ports.ticketing, ports.now.0);
@@ -132,7 +142,10 @@ async fn overdue_reminders(ports: JobPorts<'_>) -> Result<JobSummary, HandlerErr
         details: serde_json::json!({"overdue": overdue_by_severity(&overdue)}),
         ..JobSummary::default()
     };
-    for item in &overdue {
+    for item in overdue
+        .iter()
+        .filter(|o| o.hours_overdue % REMIND_EVERY_HOURS == 0)
+    {
         // The team's address is the account's, read now: a team that
         // changed its address gets the reminder at the new one.
         let team_email = match ports.accounts.account(&item.ticket.account_id).await {
@@ -174,8 +187,20 @@ mod tests {
         };
         MemoryRecords::with_history(History {
             tickets: vec![
-                // CRITICAL: 4 h SLA, opened a day ago: overdue.
-                ticket("f-1", "111111111111", SeverityLabel::Critical, NOW - 86_400),
+                // CRITICAL: 4 h SLA, opened 28 hours ago: 24 hours overdue.
+                ticket(
+                    "f-1",
+                    "111111111111",
+                    SeverityLabel::Critical,
+                    NOW - 28 * 3_600,
+                ),
+                // CRITICAL, 20 hours overdue: reminded of in 4 hours.
+                ticket(
+                    "f-4",
+                    "111111111111",
+                    SeverityLabel::Critical,
+                    NOW - 24 * 3_600,
+                ),
                 // MEDIUM: 14 days, opened a day ago: not yet.
                 ticket("f-2", "111111111111", SeverityLabel::Medium, NOW - 86_400),
                 // HIGH, in an account without a team address: overdue, nobody to tell.
@@ -223,7 +248,8 @@ mod tests {
             notifier: Some(&mail),
             report_recipients: &recipients,
             ticketing: &TicketingConfig::default(),
-            now: Timestamp(NOW),
+            // Monday 07:00, when the schedule runs it.
+            now: Timestamp(NOW + 7 * 3_600),
         };
         let request: JobRequest = serde_json::from_str(r#"{"job": "weekly_report"}"#).unwrap();
         let summary = run(request, ports).await.unwrap();
@@ -269,14 +295,31 @@ mod tests {
         .unwrap();
         assert_eq!(
             summary.details["overdue"],
-            serde_json::json!({"CRITICAL": 1, "HIGH": 1})
+            serde_json::json!({"CRITICAL": 2, "HIGH": 1})
         );
         let sent = mail.sent();
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert_eq!(sent[0].to, ["payments@example.com"]);
         assert_eq!(sent[0].subject, "OVERDUE TEAM FIX: f-1 (SEC-f-1)");
+        assert!(sent[0].text.contains("24 hours past its due time"));
         assert!(sent[0].html.is_some());
         assert_eq!(summary.sent, 1);
+        // Four hours later, f-4 is 24 hours overdue and f-1 28: only f-4.
+        let later = JobPorts {
+            now: Timestamp(NOW + 4 * 3_600),
+            ..ports
+        };
+        run(
+            JobRequest {
+                job: Job::OverdueReminders,
+            },
+            later,
+        )
+        .await
+        .unwrap();
+        let sent = mail.sent();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].subject, "OVERDUE TEAM FIX: f-4 (SEC-f-4)");
     }
 
     #[tokio::test]

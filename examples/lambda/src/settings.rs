@@ -37,6 +37,12 @@ use soar_incident::IncidentConfig;
 use soar_remediate::Settings;
 use soar_tickets::SystemSettings;
 
+/// The longest the model may take in the reference deployment, in
+/// seconds: under `soar-analyse`'s own timeout (30 s), which is under its
+/// state's `TimeoutSeconds` (35 s), so that a slow model ends with the
+/// analyst's note, not with the function cut off.
+pub const MAX_AI_TIMEOUT_SECONDS: u64 = 25;
+
 /// A variable that does not parse, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {variable}: {message}")]
@@ -201,6 +207,15 @@ impl LambdaSettings {
                 })?;
         }
         let ai: AiConfig = json_setting("SOAR_AI_CONFIG", text("SOAR_AI_CONFIG"))?;
+        if ai.timeout_seconds > MAX_AI_TIMEOUT_SECONDS {
+            return Err(SettingsError {
+                variable: "SOAR_AI_CONFIG",
+                message: format!(
+                    "timeout_seconds is {}: at most {MAX_AI_TIMEOUT_SECONDS}, so that the analysis ends, with its note, before soar-analyse's own timeout",
+                    ai.timeout_seconds
+                ),
+            });
+        }
         let mail = match (text("SOAR_MAIL_FROM"), text("SOAR_NOTIFY_TOPIC")) {
             (Some(from), _) => Some(MailSettings::Ses { from }),
             (None, Some(topic_arn)) => Some(MailSettings::Sns { topic_arn }),

@@ -135,9 +135,9 @@ const FUNCTIONS: [Function; 6] = [
         binary: "soar-analyse",
         suffix: "analyse",
         // Above the model's own timeout (SOAR_AI_CONFIG's timeout_seconds,
-        // 20 by default; keep it under 55), which writes the note; the
-        // state's TimeoutSeconds is above this.
-        timeout: 60,
+        // 20 by default, at most settings::MAX_AI_TIMEOUT_SECONDS), which
+        // writes the note; the state's TimeoutSeconds is above this.
+        timeout: 30,
         description: "soar: the AI analysis of a ticket, incident or AUTOFIXED message (Bedrock), never holding the finding up",
     },
     Function {
@@ -425,7 +425,7 @@ fn parameters(registry: &Registry) -> Value {
         },
         "AiConfig": {
             "Type": "String",
-            "Description": "The AI analysis settings, as JSON (soar_ai::AiConfig: model_id, region, max_tokens, temperature, timeout_seconds under 55, iac). model_id \"offline\" writes structured summaries without Bedrock; enabled false turns analysis off.",
+            "Description": "The AI analysis settings, as JSON (soar_ai::AiConfig: model_id, region, max_tokens, temperature, timeout_seconds at most 25, iac). model_id \"offline\" writes structured summaries without Bedrock; enabled false turns analysis off.",
             "Default": "{}",
         },
         "MailFrom": {
@@ -1759,6 +1759,21 @@ mod tests {
             Some(&remediate),
             "remediate takes longest"
         );
+    }
+
+    #[test]
+    fn a_slow_model_ends_with_its_note_before_any_timeout_cuts_it_off() {
+        let analyse = FUNCTIONS.iter().find(|f| f.id == ANALYSE).unwrap();
+        let model = crate::settings::MAX_AI_TIMEOUT_SECONDS;
+        assert!(
+            model < u64::from(analyse.timeout),
+            "the model's timeout is the function's first"
+        );
+        assert!(
+            analyse.timeout < crate::asl::ANALYSE_TIMEOUT_SECONDS,
+            "the function times out (and is caught) before the state"
+        );
+        assert!(soar_ai::AiConfig::default().timeout_seconds <= model);
     }
 
     #[test]

@@ -197,7 +197,7 @@ mod tests {
         let prompt = out["prompt"].as_str().unwrap();
         assert!(!prompt.contains("111111111111"), "{prompt}");
         assert!(
-            prompt.contains("Account: <ACCOUNT_1> (payments-prod, prod)"),
+            prompt.contains("Account: <ACCOUNT_1> (prod)") && !prompt.contains("payments-prod"),
             "{prompt}"
         );
         let analysis = out["analysis"].as_str().unwrap();

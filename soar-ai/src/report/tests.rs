@@ -388,3 +388,107 @@ async fn a_section_the_model_fails_is_left_out_with_a_note() {
         "the figures are there without AI"
     );
 }
+
+#[test]
+fn each_finding_counts_once_with_its_highest_penalty_and_a_known_severity() {
+    let week = Period::week_ending(NOW);
+    let history = History {
+        // The incident's ticket, with a lower penalty and no severity.
+        tickets: vec![TicketRecord {
+            penalty_score: Some(10.0),
+            ..ticket("inc".to_owned(), C, week.start)
+        }],
+        incidents: vec![
+            EventRecord {
+                penalty_score: Some(50.0),
+                severity: Some(SeverityLabel::High),
+                ..event(
+                    "inc".to_owned(),
+                    C,
+                    "Recon:EC2/Portscan",
+                    "contained",
+                    week.start,
+                )
+            },
+            // Written again by a retried step: the same incident.
+            EventRecord {
+                penalty_score: Some(50.0),
+                severity: Some(SeverityLabel::High),
+                ..event(
+                    "inc".to_owned(),
+                    C,
+                    "Recon:EC2/Portscan",
+                    "contained",
+                    week.start + 5,
+                )
+            },
+        ],
+        autoremediations: vec![
+            event("fix".to_owned(), A, "S3.8", "remediated", week.start + HOUR),
+            event(
+                "fix".to_owned(),
+                A,
+                "S3.8",
+                "remediated",
+                week.start + 2 * HOUR,
+            ),
+            // At the week's end: next week's.
+            event("late".to_owned(), A, "S3.8", "remediated", NOW),
+        ],
+    };
+    let stats = WeekStats::compute(&history, week, &TicketingConfig::default());
+    assert_eq!(stats.total_penalty, 50.0);
+    assert_eq!(stats.average_penalty, Some(50.0));
+    assert_eq!(stats.incidents["Recon:EC2/Portscan"], 1);
+    assert_eq!(stats.autoremediations["S3.8"], 1);
+    assert_eq!(stats.findings_handled(), 2);
+    assert_eq!(
+        stats.severities,
+        BTreeMap::from([("HIGH".to_owned(), 1), ("UNKNOWN".to_owned(), 1)]),
+        "the incident's severity replaces its ticket's unknown one"
+    );
+    let next = WeekStats::compute(
+        &history,
+        Period::week_ending(NOW + WEEK),
+        &TicketingConfig::default(),
+    );
+    assert_eq!(next.autoremediations["S3.8"], 1, "the record at NOW");
+}
+
+#[test]
+fn autofixed_tickets_are_remediations_not_tickets() {
+    let week = Period::week_ending(NOW);
+    let history = History {
+        tickets: vec![
+            TicketRecord {
+                title: "AUTOFIXED: S3 general purpose buckets should block public access".into(),
+                closed_at: Some(week.start + DAY),
+                ..ticket("fixed".to_owned(), A, week.start + DAY)
+            },
+            TicketRecord {
+                title: "TEAM FIX: EC2 instances should use IMDSv2".into(),
+                closed_at: Some(week.start + DAY + 10 * HOUR),
+                ..ticket("team".to_owned(), A, week.start + DAY)
+            },
+        ],
+        ..History::default()
+    };
+    let stats = WeekStats::compute(&history, week, &TicketingConfig::default());
+    assert_eq!((stats.tickets_opened, stats.tickets_closed), (1, 1));
+    assert_eq!(stats.mean_hours_to_close, Some(10.0));
+}
+
+#[test]
+fn a_ticket_due_at_the_weeks_end_is_not_yet_overdue() {
+    let week = Period::week_ending(NOW);
+    let due = |due_at| TicketRecord {
+        due_at: Some(due_at),
+        ..ticket(format!("due-{due_at}"), A, week.start)
+    };
+    let history = History {
+        tickets: vec![due(NOW), due(NOW - 1)],
+        ..History::default()
+    };
+    let stats = WeekStats::compute(&history, week, &TicketingConfig::default());
+    assert_eq!(stats.tickets_overdue, 1);
+}

@@ -607,9 +607,9 @@ fn remediation(registry: &Registry) -> Fragment {
         .state(states::UPDATE, update)
 }
 
-/// How long a Task of `soar-analyse` may run: the function's own timeout
-/// (the model's, 20 s by default, plus its start), so that a hung call
-/// cannot hold an execution for its five minutes.
+/// How long a Task of `soar-analyse` may run: above the function's own
+/// timeout (30 s), which is above the model's (at most 25 s), so that a
+/// hung call cannot hold an execution for its five minutes.
 pub const ANALYSE_TIMEOUT_SECONDS: u32 = 35;
 
 /// `soar-analyse`, then `next`, whatever happens: an error that outlasts
