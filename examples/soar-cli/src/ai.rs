@@ -8,15 +8,13 @@ use serde_json::{json, Value};
 use soar_ai::bedrock::BedrockModel;
 use soar_ai::report::WeeklyReport;
 use soar_ai::{AiConfig, Analyst, LanguageModel, OfflineModel, PromptKind, Prompts};
-use soar_core::ports::memory::{DryRunUpdater, MemoryRecords, StaticAccounts};
+use soar_core::ports::memory::MemoryRecords;
 use soar_core::ports::{History, RecordStore};
-use soar_core::scoring::NoModel;
-use soar_core::{Config, ControlAction, Decision, Pipeline, Ports, Scratchpad, Timestamp};
+use soar_core::{Config, ControlAction, Decision, Scratchpad};
 use soar_incident::IncidentConfig;
 use soar_lambda::deployment::load_sdk_config;
-use soar_remediate::Registry;
 
-use crate::{read_config, read_event, read_settings, Args, Failure};
+use crate::{read_config, read_event, read_settings, Args, Failure, Offline};
 
 /// The settings of `--ai-config FILE` (soar_ai::AiConfig, as JSON), or the
 /// defaults.
@@ -82,19 +80,8 @@ pub(crate) async fn ai(args: &Args) -> Result<Vec<Value>, Failure> {
     let event = read_event(args.finding.as_ref())?;
     let findings = soar_incident::findings_of(&event).map_err(|e| Failure::Input(e.to_string()))?;
     let analyst = analyst(args, &config).await?;
-    let accounts = StaticAccounts::new(config.accounts.clone());
-    let (updater, records, remediable) =
-        (DryRunUpdater, MemoryRecords::default(), Registry::default());
-    let pipeline = Pipeline::new(
-        &config,
-        Ports {
-            accounts: &accounts,
-            updater: &updater,
-            records: &records,
-            scorer: &NoModel,
-            remediable: &remediable,
-        },
-    );
+    let offline = Offline::new(&config);
+    let pipeline = offline.pipeline(&config);
     let mut printed = Vec::new();
     for finding in findings {
         let mut pad = pipeline
@@ -142,10 +129,7 @@ pub(crate) async fn report(args: &Args) -> Result<crate::Output, Failure> {
         .as_ref()
         .ok_or_else(|| Failure::Input("--records FILE is required".to_owned()))?;
     let config = read_config(args.config.as_ref())?;
-    let now = match &args.at {
-        Some(at) => Timestamp::parse(at).map_err(|e| Failure::Input(format!("--at: {e}")))?,
-        None => Timestamp::now(),
-    };
+    let now = args.at_or_now()?;
     let history: History = read_json(path)?;
     // Through the port, as the weekly-report function reads DynamoDB.
     let history = MemoryRecords::with_history(history)

@@ -107,6 +107,54 @@ fn read_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
     Config::from_json(&text).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
 }
 
+/// The ports of an offline run: accounts from the configuration, Security
+/// Hub not written to and nothing kept of what would have been (memory
+/// stays flat over any number of findings), records in memory, and every
+/// remediation compiled in.
+pub(crate) struct Offline {
+    accounts: StaticAccounts,
+    updater: DryRunUpdater,
+    records: MemoryRecords,
+    remediable: Registry,
+}
+
+impl Offline {
+    pub(crate) fn new(config: &Config) -> Self {
+        Offline {
+            accounts: StaticAccounts::new(config.accounts.clone()),
+            updater: DryRunUpdater,
+            records: MemoryRecords::default(),
+            remediable: Registry::default(),
+        }
+    }
+
+    /// The decision pipeline of `config` on these ports.
+    pub(crate) fn pipeline<'a>(&'a self, config: &'a Config) -> Pipeline<'a> {
+        Pipeline::new(
+            config,
+            Ports {
+                accounts: &self.accounts,
+                updater: &self.updater,
+                records: &self.records,
+                scorer: &NoModel,
+                remediable: &self.remediable,
+            },
+        )
+    }
+}
+
+impl Args {
+    /// `--at`, RFC 3339, or now.
+    fn at_or_now(&self) -> Result<soar_core::Timestamp, Failure> {
+        match &self.at {
+            Some(at) => {
+                soar_core::Timestamp::parse(at).map_err(|e| Failure::Input(format!("--at: {e}")))
+            }
+            None => Ok(soar_core::Timestamp::now()),
+        }
+    }
+}
+
 /// What `--finding FILE` (`-`: standard input) is read from.
 struct Input {
     /// The name to give it in messages.
@@ -183,19 +231,8 @@ async fn process_input(
         )
         .await;
     }
-    let accounts = StaticAccounts::new(config.accounts.clone());
-    // Offline, Security Hub is not written to, and nothing is kept of what
-    // would have been: memory stays flat over any number of findings.
-    let (updater, records) = (DryRunUpdater, MemoryRecords::default());
-    let remediable = Registry::default();
-    let ports = Ports {
-        accounts: &accounts,
-        updater: &updater,
-        records: &records,
-        scorer: &NoModel,
-        remediable: &remediable,
-    };
-    let pipeline = Pipeline::new(&config, ports);
+    let offline = Offline::new(&config);
+    let pipeline = offline.pipeline(&config);
     let documents = findings_of_documents(name, reader)?;
     decide_all(&pipeline, documents, &incidents, out, &progress).await
 }

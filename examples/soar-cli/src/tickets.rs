@@ -43,10 +43,7 @@ pub(crate) fn overdue(args: &Args) -> Result<Value, Failure> {
         .as_ref()
         .ok_or_else(|| Failure::Input("--records FILE is required".to_owned()))?;
     let config = read_config(args.config.as_ref())?;
-    let now = match &args.at {
-        Some(at) => Timestamp::parse(at).map_err(|e| Failure::Input(format!("--at: {e}")))?,
-        None => Timestamp::now(),
-    };
+    let now = args.at_or_now()?;
     let tickets = read_records(path)?;
     let overdue = overdue_of(tickets, &config.tickets, now.0);
     let listed: Vec<Value> = overdue

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
@@ -148,27 +149,34 @@ fn event_from_item(item: &Item) -> Result<EventRecord, PortError> {
     })
 }
 
+/// Every item `scan` finds, page by page, each read with `read`.
+async fn scan_all<T>(
+    scan: ScanFluentBuilder,
+    read: impl Fn(&Item) -> Result<T, PortError>,
+) -> Result<Vec<T>, PortError> {
+    let mut found = Vec::new();
+    let mut pages = scan.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
+        for item in page.items() {
+            found.push(read(item)?);
+        }
+    }
+    Ok(found)
+}
+
 impl DynamoRecords {
     /// The incidents or autoremediations at or after `since`.
     async fn events_since(&self, table: &str, since: i64) -> Result<Vec<EventRecord>, PortError> {
-        let mut events = Vec::new();
-        let mut pages = self
+        let scan = self
             .client
             .scan()
             .table_name(table)
             .filter_expression("#at >= :since")
             // `at` is a reserved word in DynamoDB's expressions.
             .expression_attribute_names("#at", "at")
-            .expression_attribute_values(":since", n(since))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
-            for item in page.items() {
-                events.push(event_from_item(item)?);
-            }
-        }
-        Ok(events)
+            .expression_attribute_values(":since", n(since));
+        scan_all(scan, event_from_item).await
     }
 }
 
@@ -240,45 +248,28 @@ impl RecordStore for DynamoRecords {
     /// page. The hourly reminder is its only caller, and the table holds
     /// one item per finding ever ticketed within the retention.
     async fn open_tickets(&self) -> Result<Vec<TicketRecord>, PortError> {
-        let mut open = Vec::new();
-        let mut pages = self
+        let scan = self
             .client
             .scan()
             .table_name(&self.tables.tickets)
             .filter_expression("attribute_not_exists(closed_at)")
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
-            for item in page.items() {
-                open.push(ticket_from_item(item)?);
-            }
-        }
-        Ok(open)
+            .consistent_read(true);
+        scan_all(scan, ticket_from_item).await
     }
 
     /// Three paginated scans, filtered on the server to the window: the
     /// weekly report is their only caller, and the tables keep only the
     /// retention period.
     async fn history(&self, since: i64) -> Result<History, PortError> {
-        let mut tickets = Vec::new();
-        let mut pages = self
+        let scan = self
             .client
             .scan()
             .table_name(&self.tables.tickets)
             .filter_expression(
                 "opened_at >= :since OR closed_at >= :since OR attribute_not_exists(closed_at)",
             )
-            .expression_attribute_values(":since", n(since))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| port_error(PORT, "Scan", &e))?;
-            for item in page.items() {
-                tickets.push(ticket_from_item(item)?);
-            }
-        }
+            .expression_attribute_values(":since", n(since));
+        let tickets = scan_all(scan, ticket_from_item).await?;
         Ok(History {
             tickets,
             incidents: self.events_since(&self.tables.incidents, since).await?,
