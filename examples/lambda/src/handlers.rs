@@ -1337,18 +1337,23 @@ mod tests {
             }
         }
         let records = MemoryRecords::default();
+        let mail = MemoryNotifier::default();
         let ports = UpdatePorts {
             updater: &Refusing,
             records: &records,
             tickets: &soar_core::ports::memory::NoTickets,
             ticketing: &TicketingConfig::default(),
-            notifier: None,
+            notifier: Some(&mail),
             retention_seconds: 60,
             now: Timestamp(0),
         };
-        let error = update(ticketed_pad(), ports).await.unwrap_err();
+        let mut pad = ticketed_pad();
+        pad.account.team_email = Some("payments@example.com".into());
+        let error = update(pad, ports).await.unwrap_err();
         assert_eq!(error.name(), "soar.NotUpdated");
         assert!(error.to_string().contains("FindingNotFound"), "{error}");
+        // The step is retried: the mail goes with the run that succeeds.
+        assert!(mail.sent().is_empty(), "mailed before the writes were done");
     }
 
     #[tokio::test]
